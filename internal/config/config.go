@@ -1,0 +1,231 @@
+// Package config is slipway's own configuration: defaults, an optional YAML
+// file, SLIPWAY_* environment variables and flags, in that order of
+// precedence, validated with file:line:col errors.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/slipway-ci/slipway/internal/yamlpos"
+)
+
+// Config is slipway's configuration.
+type Config struct {
+	// File is the config file that was read ("" when none).
+	File        string
+	StateDir    string
+	Parallel    int
+	StepTimeout time.Duration
+	RunTimeout  time.Duration
+	Grace       time.Duration
+	// Sandbox is the default for steps: auto (on when bwrap is installed),
+	// on, off or strict.
+	Sandbox     string
+	SecretsFile string
+	Retention   Retention
+}
+
+// Retention bounds what the state dir keeps.
+type Retention struct {
+	MaxAge       time.Duration // runs older than this are pruned (0 = keep)
+	MaxRuns      int           // at most this many runs are kept (0 = no limit)
+	CacheMaxSize int64         // bytes; least recently used entries go first
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		StateDir:    defaultStateDir(),
+		Parallel:    runtime.NumCPU(),
+		StepTimeout: time.Hour,
+		RunTimeout:  6 * time.Hour,
+		Grace:       10 * time.Second,
+		Sandbox:     "auto",
+		Retention:   Retention{MaxAge: 30 * 24 * time.Hour, MaxRuns: 1000, CacheMaxSize: 5 << 30},
+	}
+}
+
+func defaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "slipway")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return filepath.Join(os.TempDir(), "slipway-state")
+	}
+	return filepath.Join(home, ".local", "state", "slipway")
+}
+
+// DefaultFile is where the config file is looked for when none is named.
+func DefaultFile() string {
+	dir := os.Getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "slipway", "config.yaml")
+}
+
+// Load returns the configuration from defaults, the file (path, or the
+// default file when path is "" and it exists) and the environment.
+func Load(path string, getenv func(string) string) (Config, error) {
+	c := Default()
+	explicit := path != ""
+	if !explicit {
+		path = DefaultFile()
+	}
+	if path != "" {
+		err := c.readFile(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && !explicit:
+		case err != nil:
+			return c, err
+		default:
+			c.File = path
+		}
+	}
+	if err := c.applyEnv(getenv); err != nil {
+		return c, err
+	}
+	return c, c.Validate()
+}
+
+var fileKeys = []string{"state-dir", "parallel", "step-timeout", "run-timeout", "grace", "sandbox", "secrets-file", "retention"}
+
+func (c *Config) readFile(path string) error {
+	root, _, err := yamlpos.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	d := yamlpos.Decoder{File: path}
+	for _, f := range d.Mapping(root, "config", fileKeys) {
+		switch f.Name {
+		case "state-dir":
+			c.StateDir = d.String(f.Value, f.Name)
+		case "parallel":
+			c.Parallel = d.Int(f.Value, f.Name, 1, 1024)
+		case "step-timeout":
+			c.StepTimeout = d.Duration(f.Value, f.Name)
+		case "run-timeout":
+			c.RunTimeout = d.Duration(f.Value, f.Name)
+		case "grace":
+			c.Grace = d.Duration(f.Value, f.Name)
+		case "sandbox":
+			c.Sandbox = d.String(f.Value, f.Name)
+			if err := checkSandbox(c.Sandbox); err != nil {
+				d.Errorf(f.Value, "sandbox: %v", err)
+			}
+		case "secrets-file":
+			c.SecretsFile = d.String(f.Value, f.Name)
+		case "retention":
+			c.readRetention(&d, f.Value)
+		}
+	}
+	return d.Err()
+}
+
+func (c *Config) readRetention(d *yamlpos.Decoder, n *yaml.Node) {
+	for _, f := range d.Mapping(n, "retention", []string{"max-age", "max-runs", "cache-max-size"}) {
+		switch f.Name {
+		case "max-age":
+			c.Retention.MaxAge = d.Duration(f.Value, "retention.max-age")
+		case "max-runs":
+			c.Retention.MaxRuns = d.Int(f.Value, "retention.max-runs", 0, 1<<30)
+		case "cache-max-size":
+			size, err := ParseSize(d.String(f.Value, "retention.cache-max-size"))
+			if err != nil {
+				d.Errorf(f.Value, "retention.cache-max-size: %v", err)
+			}
+			c.Retention.CacheMaxSize = size
+		}
+	}
+}
+
+// EnvVars maps each environment variable to what it sets; every flag that
+// configures slipway has one.
+var EnvVars = []string{
+	"SLIPWAY_STATE_DIR", "SLIPWAY_PARALLEL", "SLIPWAY_STEP_TIMEOUT", "SLIPWAY_RUN_TIMEOUT",
+	"SLIPWAY_GRACE", "SLIPWAY_SANDBOX", "SLIPWAY_SECRETS_FILE", "SLIPWAY_RETENTION_MAX_AGE",
+	"SLIPWAY_RETENTION_MAX_RUNS", "SLIPWAY_CACHE_MAX_SIZE",
+}
+
+func (c *Config) applyEnv(getenv func(string) string) error {
+	var errs []error
+	set := func(name string, apply func(string) error) {
+		if v := getenv(name); v != "" {
+			if err := apply(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+	}
+	set("SLIPWAY_STATE_DIR", func(v string) error { c.StateDir = v; return nil })
+	set("SLIPWAY_PARALLEL", func(v string) (err error) { c.Parallel, err = strconv.Atoi(v); return })
+	set("SLIPWAY_STEP_TIMEOUT", func(v string) (err error) { c.StepTimeout, err = time.ParseDuration(v); return })
+	set("SLIPWAY_RUN_TIMEOUT", func(v string) (err error) { c.RunTimeout, err = time.ParseDuration(v); return })
+	set("SLIPWAY_GRACE", func(v string) (err error) { c.Grace, err = time.ParseDuration(v); return })
+	set("SLIPWAY_SANDBOX", func(v string) error { c.Sandbox = v; return nil })
+	set("SLIPWAY_SECRETS_FILE", func(v string) error { c.SecretsFile = v; return nil })
+	set("SLIPWAY_RETENTION_MAX_AGE", func(v string) (err error) { c.Retention.MaxAge, err = time.ParseDuration(v); return })
+	set("SLIPWAY_RETENTION_MAX_RUNS", func(v string) (err error) { c.Retention.MaxRuns, err = strconv.Atoi(v); return })
+	set("SLIPWAY_CACHE_MAX_SIZE", func(v string) (err error) { c.Retention.CacheMaxSize, err = ParseSize(v); return })
+	return errors.Join(errs...)
+}
+
+// Validate checks values that every source can get wrong.
+func (c Config) Validate() error {
+	var errs []error
+	if c.StateDir == "" {
+		errs = append(errs, errors.New("state dir: must not be empty"))
+	}
+	if c.Parallel < 1 {
+		errs = append(errs, fmt.Errorf("parallel: must be at least 1, not %d", c.Parallel))
+	}
+	for name, d := range map[string]time.Duration{"step timeout": c.StepTimeout, "run timeout": c.RunTimeout} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s: must be positive", name))
+		}
+	}
+	if c.Grace < 0 {
+		errs = append(errs, errors.New("grace: must not be negative"))
+	}
+	if err := checkSandbox(c.Sandbox); err != nil {
+		errs = append(errs, fmt.Errorf("sandbox: %w", err))
+	}
+	if c.Retention.MaxAge < 0 || c.Retention.MaxRuns < 0 || c.Retention.CacheMaxSize < 0 {
+		errs = append(errs, errors.New("retention: limits must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+func checkSandbox(s string) error {
+	switch s {
+	case "auto", "on", "off", "strict":
+		return nil
+	}
+	return fmt.Errorf("%q is not one of auto, on, off, strict", s)
+}
+
+// ParseSize reads a size such as 500MB, 5GiB or 1073741824.
+func ParseSize(s string) (int64, error) {
+	n, err := humanize.ParseBytes(s)
+	if err != nil {
+		return 0, fmt.Errorf("bad size %q (use e.g. 500MB or 5GiB)", s)
+	}
+	if n > 1<<62 {
+		return 0, fmt.Errorf("size %q is too large", s)
+	}
+	return int64(n), nil
+}

@@ -1,0 +1,66 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestLoadFile(t *testing.T) {
+	c, err := Load("testdata/good.yaml", env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{File: "testdata/good.yaml", StateDir: "/var/lib/slipway", Parallel: 8, StepTimeout: 30 * time.Minute,
+		RunTimeout: 2 * time.Hour, Grace: 5 * time.Second, Sandbox: "strict", SecretsFile: "/etc/slipway/secrets.yaml",
+		Retention: Retention{MaxAge: 168 * time.Hour, MaxRuns: 50, CacheMaxSize: 2 << 30}}
+	if c != want {
+		t.Errorf("got  %+v\nwant %+v", c, want)
+	}
+}
+
+func TestEnvOverridesFile(t *testing.T) {
+	c, err := Load("testdata/good.yaml", env(map[string]string{
+		"SLIPWAY_PARALLEL": "3", "SLIPWAY_STATE_DIR": "/tmp/s", "SLIPWAY_CACHE_MAX_SIZE": "10MB", "SLIPWAY_SANDBOX": "off"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Parallel != 3 || c.StateDir != "/tmp/s" || c.Retention.CacheMaxSize != 10_000_000 || c.Sandbox != "off" || c.Grace != 5*time.Second {
+		t.Errorf("got %+v", c)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	c, err := Load("", env(map[string]string{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Parallel < 1 || c.Sandbox != "auto" || !strings.HasSuffix(c.StateDir, "slipway") {
+		t.Errorf("defaults = %+v", c)
+	}
+}
+
+func TestBadConfigs(t *testing.T) {
+	tests := []struct{ file, want string }{
+		{"testdata/bad_keys.yaml", `testdata/bad_keys.yaml:1:1: config: unknown key "paralel" (did you mean "parallel"?)
+testdata/bad_keys.yaml:3:3: retention: unknown key "max-ag" (did you mean "max-age"?)`},
+		{"testdata/bad_values.yaml", `testdata/bad_values.yaml:1:11: parallel must be between 1 and 1024, not 0
+testdata/bad_values.yaml:2:15: step-timeout must be a duration such as 30s, 10m or 1h
+testdata/bad_values.yaml:3:10: sandbox: "maybe" is not one of auto, on, off, strict
+testdata/bad_values.yaml:5:19: retention.cache-max-size: bad size "lots" (use e.g. 500MB or 5GiB)`},
+		{"testdata/bad_syntax.yaml", "testdata/bad_syntax.yaml:1:11: invalid YAML: sequence end token"},
+		{"testdata/missing.yaml", "no such file"},
+	}
+	for _, tt := range tests {
+		_, err := Load(tt.file, env(nil))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error\n%v\nwant it to contain\n%s", tt.file, err, tt.want)
+		}
+	}
+	if _, err := Load("", env(map[string]string{"SLIPWAY_PARALLEL": "many"})); err == nil || !strings.Contains(err.Error(), "SLIPWAY_PARALLEL") {
+		t.Errorf("bad env: %v", err)
+	}
+}
