@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/slipway-ci/slipway/internal/change"
@@ -46,15 +47,16 @@ func (a *App) Run(ctx context.Context, o RunOptions) (*engine.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	specPath := o.File
-	if specPath == "" {
-		specPath = filepath.Join(chg.Root, pipeline.DefaultFile)
+	specPath, err := FindSpec(o.Dir, o.File, chg.Root)
+	if err != nil {
+		return nil, err
 	}
 	spec, err := pipeline.Load(specPath, a.Actions)
 	if err != nil {
 		return nil, err
 	}
-	quarantine, err := quality.LoadQuarantine(filepath.Join(chg.Root, ".slipway", "quarantine.yaml"))
+	project := filepath.Dir(specPath)
+	quarantine, err := quality.LoadQuarantine(filepath.Join(project, ".slipway", "quarantine.yaml"))
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +67,7 @@ func (a *App) Run(ctx context.Context, o RunOptions) (*engine.Result, error) {
 	if err := a.Sweep(ctx); err != nil {
 		return nil, err
 	}
-	run, err := a.prepareRun(ctx, o, chg, spec)
+	run, err := a.prepareRun(ctx, o, chg, project, spec)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +81,7 @@ func (a *App) Run(ctx context.Context, o RunOptions) (*engine.Result, error) {
 		o.Sandbox = a.SandboxDefault()
 	}
 	res, err := a.Engine.Run(ctx, run, &engine.Request{
-		Plan: spec.Plan(), Change: chg, Root: chg.Root, Secrets: values, Quarantine: quarantine,
+		Plan: spec.Plan(), Change: chg, Root: project, Checkout: chg.Root, Secrets: values, Quarantine: quarantine,
 		Resume: o.Resume, Observer: o.Observer, Options: o.Options,
 	})
 	if err != nil {
@@ -111,9 +113,9 @@ func (a *App) resolveSecrets(ctx context.Context, spec *pipeline.Spec) (map[stri
 }
 
 // prepareRun creates the run record, or finds the run to resume.
-func (a *App) prepareRun(ctx context.Context, o RunOptions, chg change.Info, spec *pipeline.Spec) (*store.Run, error) {
+func (a *App) prepareRun(ctx context.Context, o RunOptions, chg change.Info, project string, spec *pipeline.Spec) (*store.Run, error) {
 	if o.Resume {
-		runs, err := a.Store.Runs().List(ctx, store.RunFilter{Dir: chg.Root, Commit: chg.Commit, SpecDigest: spec.Digest, Limit: 1})
+		runs, err := a.Store.Runs().List(ctx, store.RunFilter{Dir: project, Commit: chg.Commit, SpecDigest: spec.Digest, Limit: 1})
 		if err != nil {
 			return nil, err
 		}
@@ -135,7 +137,7 @@ func (a *App) prepareRun(ctx context.Context, o RunOptions, chg change.Info, spe
 	if spec.Concurrency != nil {
 		group = spec.Concurrency.Group
 	}
-	run := &store.Run{Status: store.Queued, Attempt: 1, Dir: chg.Root, SpecFile: spec.File, SpecDigest: spec.Digest,
+	run := &store.Run{Status: store.Queued, Attempt: 1, Dir: project, SpecFile: spec.File, SpecDigest: spec.Digest,
 		Commit: chg.Commit, Branch: chg.Branch, Tag: chg.Tag, Event: chg.Event, Base: chg.Base,
 		BaseRule: chg.BaseRule, BaseReason: chg.BaseReason, Group: group, PID: os.Getpid(), CreatedAt: time.Now()}
 	if err := a.Store.Runs().Create(ctx, run); err != nil {
@@ -212,5 +214,32 @@ func (a *App) evictCache(ctx context.Context, notice func(string)) {
 		if _, err := a.sweepBlobs(ctx, false); err != nil {
 			notice("cache eviction: " + err.Error())
 		}
+	}
+}
+
+// FindSpec locates the pipeline: the file given, else the nearest
+// .slipway.yaml from dir up to the checkout root. Steps run in the
+// directory holding it, so one repository can hold several projects.
+func FindSpec(dir, file, checkout string) (string, error) {
+	if file != "" {
+		return filepath.Abs(file)
+	}
+	if dir == "" {
+		dir = "."
+	}
+	d, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	for {
+		p := filepath.Join(d, pipeline.DefaultFile)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+		parent := filepath.Dir(d)
+		if d == checkout || parent == d || !strings.HasPrefix(d, checkout) {
+			return "", fmt.Errorf("no %s in %s or above it up to %s: %w", pipeline.DefaultFile, dir, checkout, os.ErrNotExist)
+		}
+		d = parent
 	}
 }

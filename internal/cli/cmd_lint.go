@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ci/slipway/internal/action"
+	"github.com/slipway-ci/slipway/internal/app"
 	"github.com/slipway-ci/slipway/internal/change"
 	"github.com/slipway-ci/slipway/internal/pipeline"
 	"github.com/slipway-ci/slipway/internal/quality"
@@ -46,8 +47,12 @@ func runLint(ctx context.Context, g *globals, o lintOptions, files []string) err
 		if err != nil {
 			return usageError(err)
 		}
-		files = []string{filepath.Join(info.Root, pipeline.DefaultFile)}
-		extra = append(extra, filepath.Join(info.Root, ".slipway", "quarantine.yaml"))
+		spec, err := app.FindSpec(o.dir, "", info.Root)
+		if err != nil {
+			return usageError(err)
+		}
+		files = []string{spec}
+		extra = append(extra, filepath.Join(filepath.Dir(spec), ".slipway", "quarantine.yaml"))
 	}
 	var problems []lintProblem
 	reg := action.NewRegistry()

@@ -146,7 +146,7 @@ func (r *runState) runProcess(ctx context.Context, ns *nodeState, dir string, nu
 		Shell: shellCommand(n.Step.Shell), Script: n.Run, Dir: dir,
 		Env:    r.stepEnv(ns, number, tmp, home),
 		Output: sink, Grace: r.req.Grace,
-		Sandbox: executor.Sandbox{Mode: mode, Writable: writable(r.req.Root, tmp, home), Hidden: r.e.Hidden},
+		Sandbox: executor.Sandbox{Mode: mode, Writable: writable(r.req.Checkout, r.req.Root, tmp, home), Hidden: r.e.Hidden},
 	}
 	proc, err := ex.Start(ctx, job)
 	if err != nil {

@@ -57,7 +57,8 @@ type Options struct {
 type Request struct {
 	Plan       *pipeline.Plan
 	Change     change.Info
-	Root       string            // checkout root, absolute
+	Root       string            // where steps run: the spec's directory, absolute
+	Checkout   string            // the repository root (Root or above it); "" = Root
 	Secrets    map[string]string // values of every secret the spec declares
 	Quarantine *quality.Quarantine
 	// Resume continues run's previous attempt: steps that succeeded (or were

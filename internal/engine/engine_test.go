@@ -341,7 +341,8 @@ func TestResume(t *testing.T) {
 	spec := `
 steps:
   a: {run: "echo a >> ledger-a; echo artefact > a.out", outputs: [a.out]}
-  b: {needs: a, run: "echo b >> ledger-b; test -e fixed"}
+  a2: {needs: a, run: "echo a2 >> ledger-a2"}
+  b: {needs: a2, run: "echo b >> ledger-b; test -e fixed"}
   c: {needs: b, run: "echo c >> ledger-c; cat a.out"}
   d: {run: "echo d >> ledger-d"}
 `
@@ -354,7 +355,7 @@ steps:
 	if second.Run.ID != first.Run.ID || second.Run.Attempt != 2 || second.Run.Status != store.Success {
 		t.Fatalf("resumed run = %+v", second.Run)
 	}
-	for f, want := range map[string]int{"ledger-a": 1, "ledger-b": 2, "ledger-c": 1, "ledger-d": 1} {
+	for f, want := range map[string]int{"ledger-a": 1, "ledger-a2": 1, "ledger-b": 2, "ledger-c": 1, "ledger-d": 1} {
 		if got := h.count(f); got != want {
 			t.Errorf("%s: %d runs, want %d", f, got, want)
 		}

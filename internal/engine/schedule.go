@@ -42,7 +42,7 @@ func (r *runState) schedule(ctx context.Context) {
 	}
 	running := 0
 	cancelled := ctx.Done()
-	for remaining > 0 {
+	for remaining > 0 || running > 0 {
 		for running < r.req.Parallel && len(ready) > 0 && ctx.Err() == nil {
 			ns := ready[0]
 			ready = ready[1:]
@@ -89,11 +89,15 @@ func (r *runState) restoreKept(complete func(*nodeState)) {
 			}
 		}
 	}
+	var kept []*nodeState
 	for _, ns := range r.nodes {
 		if keep(ns.rec.Status) {
-			ns.decided = true
-			complete(ns)
+			ns.decided = true // before any completes: none may be decided again
+			kept = append(kept, ns)
 		}
+	}
+	for _, ns := range kept {
+		complete(ns)
 	}
 }
 
