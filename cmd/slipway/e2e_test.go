@@ -190,7 +190,7 @@ func TestE2EVersionCompletionAndUsage(t *testing.T) {
 func TestE2EPrune(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, ".slipway.yaml"), []byte("steps:\n  a: {run: 'echo hi > out.txt', outputs: [out.txt]}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, ".slipway.yaml"), []byte("steps:\n  a: {run: 'echo hello; echo hi > out.txt', outputs: [out.txt]}\n"), 0o644)
 	for range 3 {
 		if res := e.run(dir, "run"); res.code != 0 {
 			t.Fatal(res.stderr)

@@ -171,4 +171,3 @@ func cacheMACKey(path string) ([]byte, error) {
 	}
 	return os.ReadFile(path)
 }
-

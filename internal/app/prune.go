@@ -11,6 +11,7 @@ import (
 
 	"github.com/slipway-ci/slipway/internal/cas"
 	"github.com/slipway-ci/slipway/internal/config"
+	"github.com/slipway-ci/slipway/internal/engine"
 	"github.com/slipway-ci/slipway/internal/store"
 )
 
@@ -58,7 +59,11 @@ func (a *App) Prune(ctx context.Context, r config.Retention, dryRun bool) (*Prun
 			if err := os.RemoveAll(filepath.Join(a.Config.StateDir, "logs", fmt.Sprint(id))); err != nil {
 				return nil, err
 			}
+			if err := removeIfExists(engine.JournalPath(a.Config.StateDir, id)); err != nil {
+				return nil, err
+			}
 		}
+		a.sweepTmp()
 	}
 	if dryRun {
 		n, err := a.wouldEvict(ctx, r.CacheMaxSize)
@@ -77,6 +82,18 @@ func (a *App) Prune(ctx context.Context, r config.Retention, dryRun bool) (*Prun
 	}
 	rep.Blobs, rep.BlobBytes = len(swept), sumSizes(swept)
 	return rep, nil
+}
+
+// sweepTmp removes the temp dirs that crashed runs left behind.
+func (a *App) sweepTmp() {
+	dir := filepath.Join(a.Config.StateDir, "tmp")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		var id int64
+		if _, err := fmt.Sscanf(e.Name(), "run-%d-", &id); err == nil && !a.runAlive(id) {
+			os.RemoveAll(filepath.Join(dir, e.Name())) //nolint:errcheck // retried at the next prune
+		}
+	}
 }
 
 func (a *App) wouldEvict(ctx context.Context, maxBytes int64) (int, error) {

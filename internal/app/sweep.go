@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
+	"github.com/slipway-ci/slipway/internal/engine"
 	"github.com/slipway-ci/slipway/internal/store"
 )
 
@@ -32,21 +36,31 @@ func (a *App) interrupt(ctx context.Context, r *store.Run) error {
 	if err != nil {
 		return err
 	}
+	final := map[string]bool{}
+	for _, at := range attempts {
+		final[fmt.Sprintf("%s/%d", at.Step, at.Number)] = at.Status.Final()
+	}
+	journal := engine.JournalPath(a.Config.StateDir, r.ID)
+	started, err := engine.ReadJournal(journal)
+	if err != nil {
+		return fmt.Errorf("run #%d: %w", r.ID, err)
+	}
 	now := time.Now()
 	var records []store.Record
-	for _, at := range attempts {
-		if at.Status != store.Running {
+	tried := map[string]int{} // attempts numbers are never reused: logs are named by them
+	for _, p := range started {
+		tried[p.Step] = max(tried[p.Step], p.Attempt)
+		if final[fmt.Sprintf("%s/%d", p.Step, p.Attempt)] {
 			continue
 		}
-		if at.Ref != "" {
-			if ex, ok := a.Engine.Executors[at.Executor]; ok {
-				if err := ex.Reap(ctx, at.Ref); err != nil {
-					return fmt.Errorf("run #%d: reap step %s: %w", r.ID, at.Step, err)
-				}
+		if ex, ok := a.Engine.Executors[p.Executor]; ok && p.Ref != "" {
+			if err := ex.Reap(ctx, p.Ref); err != nil {
+				return fmt.Errorf("run #%d: reap step %s: %w", r.ID, p.Step, err)
 			}
 		}
-		at.Status, at.Error, at.FinishedAt = store.Interrupted, "slipway stopped while it ran", now
-		records = append(records, at)
+		records = append(records, &store.Attempt{RunID: r.ID, Step: p.Step, Number: p.Attempt, RunAttempt: r.Attempt,
+			Status: store.Interrupted, Executor: p.Executor, Ref: p.Ref, Error: "slipway stopped while it ran",
+			FinishedAt: now})
 	}
 	steps, err := a.Store.Runs().Steps(ctx, r.ID)
 	if err != nil {
@@ -55,10 +69,21 @@ func (a *App) interrupt(ctx context.Context, r *store.Run) error {
 	for _, s := range steps {
 		if s.Status == store.Running || s.Status == store.Queued {
 			s.Status, s.Reason = store.Interrupted, "slipway stopped before it finished"
+			s.Attempts = max(s.Attempts, tried[s.Name])
 			records = append(records, s)
 		}
 	}
 	r.Status, r.Error, r.FinishedAt = store.Interrupted, "slipway stopped during the run", now
 	records = append(records, r)
-	return a.Store.Runs().Save(ctx, records...)
+	if err := a.Store.Runs().Save(ctx, records...); err != nil {
+		return err
+	}
+	return removeIfExists(journal)
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
 }

@@ -353,4 +353,3 @@ func toJSONRun(r *store.Run) jsonRun {
 	return jsonRun{r.ID, string(r.Status), r.Attempt, r.Error, r.Dir, r.Commit, r.Branch, r.Tag, r.Event, r.Base,
 		r.BaseRule, r.BaseReason, r.CreatedAt, r.StartedAt, r.FinishedAt}
 }
-

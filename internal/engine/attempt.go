@@ -128,22 +128,22 @@ func (r *runState) runProcess(ctx context.Context, ns *nodeState, dir string, nu
 	if !ok {
 		return outExecutorError, fmt.Sprintf("executor %q is not available", n.Step.Executor)
 	}
-	tmp, err := os.MkdirTemp("", "slipway-step-")
+	tmp, err := r.tmp.get()
 	if err != nil {
 		return outExecutorError, err.Error()
 	}
-	defer os.RemoveAll(tmp)
+	defer r.tmp.put(tmp)
 	mode := r.sandboxMode(n)
 	home := r.e.home()
 	if mode == executor.SandboxStrict {
-		home = filepath.Join(tmp, "home")
+		home = filepath.Join(tmp, ".home")
 		if err := os.Mkdir(home, 0o700); err != nil {
 			return outExecutorError, err.Error()
 		}
 	}
 	job := &executor.Job{
 		ID:    fmt.Sprintf("%d/%s/%d", r.run.ID, n.Name, number),
-		Shell: shellCommand(n.Step.Shell), Script: n.Run, Dir: dir,
+		Shell: shellCommand(n.Step.Shell), Script: n.Run, Argv: simpleArgv(n.Run), Dir: dir,
 		Env:    r.stepEnv(ns, number, tmp, home),
 		Output: sink, Grace: r.req.Grace,
 		Sandbox: executor.Sandbox{Mode: mode, Writable: writable(r.req.Checkout, r.req.Root, tmp, home), Hidden: r.e.Hidden},
@@ -156,10 +156,8 @@ func (r *runState) runProcess(ctx context.Context, ns *nodeState, dir string, nu
 		return outExecutorError, err.Error()
 	}
 	a.Ref = proc.Ref()
-	// The reference is durable before the step counts as running, so a
-	// crashed slipway's successor can always reap it.
-	if err := r.commit.Save(copyAttempt(a), copyStep(ns.rec)); err != nil {
-		r.cancel(fmt.Errorf("store: %w", err))
+	if err := r.journal.add(JournalEntry{Step: n.Name, Attempt: number, Executor: ex.Name(), Ref: a.Ref}); err != nil {
+		r.req.Observer.Notice(n.Name, "process journal: "+err.Error())
 	}
 	exit, err := proc.Wait(ctx)
 	a.ExitCode, a.Signal = exit.Code, exit.Signal
@@ -234,4 +232,3 @@ func writable(paths ...string) []string {
 }
 
 func copyAttempt(a *store.Attempt) *store.Attempt { c := *a; return &c }
-

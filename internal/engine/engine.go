@@ -99,6 +99,15 @@ func (e *Engine) Run(ctx context.Context, run *store.Run, req *Request) (*Result
 		return nil, err
 	}
 	defer r.commit.Close()
+	if r.tmp, err = newTmpDirs(e.StateDir, run.ID); err != nil {
+		return nil, err
+	}
+	defer r.tmp.close()
+	if r.journal, err = openJournal(JournalPath(e.StateDir, run.ID)); err != nil {
+		return nil, err
+	}
+	finished := false
+	defer func() { r.journal.close(finished) }()
 	timeout := req.RunTimeout
 	if req.Plan.Spec.Timeout > 0 {
 		timeout = req.Plan.Spec.Timeout
@@ -115,7 +124,9 @@ func (e *Engine) Run(ctx context.Context, run *store.Run, req *Request) (*Result
 		return nil, err
 	}
 	r.schedule(runCtx)
-	return r.finish(ctx, runCtx)
+	res, err := r.finish(ctx, runCtx)
+	finished = err == nil
+	return res, err
 }
 
 // runState is one run in progress. The scheduler goroutine owns it; step
@@ -127,6 +138,8 @@ type runState struct {
 	nodes   []*nodeState
 	masker  *secrets.Masker
 	commit  *committer
+	tmp     *tmpDirs
+	journal *journal
 	cancel  context.CancelCauseFunc
 	results chan *nodeState
 	result  *Result

@@ -158,6 +158,9 @@ func (h *harness) logOf(res *Result, name string) string {
 		h.t.Fatalf("no attempt of %s", name)
 	}
 	b, err := os.ReadFile(filepath.Join(h.e.StateDir, last.LogPath))
+	if err != nil && last.LogSize == 0 {
+		return ""
+	}
 	if err != nil {
 		h.t.Fatal(err)
 	}

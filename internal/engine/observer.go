@@ -25,9 +25,9 @@ type Observer interface {
 // Discard is an Observer that ignores everything.
 type Discard struct{}
 
-func (Discard) RunStarted(*store.Run, []*store.Step)   {}
-func (Discard) StepStarted(string, int)                {}
-func (Discard) StepLog(string, []byte)                 {}
+func (Discard) RunStarted(*store.Run, []*store.Step)    {}
+func (Discard) StepStarted(string, int)                 {}
+func (Discard) StepLog(string, []byte)                  {}
 func (Discard) StepFinished(*store.Step, time.Duration) {}
-func (Discard) Notice(string, string)                  {}
-func (Discard) RunFinished(*store.Run, []*store.Step)  {}
+func (Discard) Notice(string, string)                   {}
+func (Discard) RunFinished(*store.Run, []*store.Step)   {}

@@ -90,4 +90,3 @@ func (r *runState) readReports(format quality.Format, dir, pattern string, since
 	}
 	return cases, nil
 }
-

@@ -166,7 +166,7 @@ func (r *runState) replayLog(d cas.Digest, rel, step string) (int64, error) {
 func (r *runState) fillCache(ctx context.Context, ns *nodeState, final *store.Attempt) error {
 	var logD cas.Digest
 	var size int64
-	if final != nil && final.LogPath != "" {
+	if final != nil && final.LogSize > 0 {
 		var err error
 		logD, size, err = r.e.Blobs.PutFile(filepath.Join(r.e.StateDir, final.LogPath))
 		if err != nil {

@@ -79,6 +79,11 @@ type Job struct {
 	Shell []string
 	// Script is the step's commands.
 	Script string
+	// Argv, when set, is Script split into words because it uses no shell
+	// syntax at all. An executor may run it directly, sparing a shell start
+	// (as make does), when Argv[0] resolves to a program; otherwise it runs
+	// Shell with Script. Both give the same result.
+	Argv []string
 	// Dir is the absolute working directory.
 	Dir string
 	// Env is the complete environment ("KEY=value"). The executor adds

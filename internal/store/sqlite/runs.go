@@ -9,7 +9,10 @@ import (
 	"github.com/slipway-ci/slipway/internal/store"
 )
 
-type runs struct{ db *sql.DB }
+type runs struct {
+	db    *sql.DB
+	stmts *statements
+}
 
 const runCols = `id, status, attempt, dir, spec_file, spec_digest, commit_sha, branch, tag, event,
 	base, base_rule, base_reason, grp, pid, error, created_at, started_at, finished_at`
@@ -24,7 +27,7 @@ func (r runs) Create(ctx context.Context, run *store.Run) error {
 		if run.ID, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("create run: %w", err)
 		}
-		return saveRun(ctx, t, run)
+		return saveRun(ctx, t, r.stmts, run)
 	})
 }
 
@@ -34,11 +37,11 @@ func (r runs) Save(ctx context.Context, records ...store.Record) error {
 			var err error
 			switch v := rec.(type) {
 			case *store.Run:
-				err = saveRun(ctx, t, v)
+				err = saveRun(ctx, t, r.stmts, v)
 			case *store.Step:
-				err = saveStep(ctx, t, v)
+				err = saveStep(ctx, t, r.stmts, v)
 			case *store.Attempt:
-				err = saveAttempt(ctx, t, v)
+				err = saveAttempt(ctx, t, r.stmts, v)
 			case store.TestResults:
 				err = saveTests(ctx, t, v)
 			default:
@@ -52,10 +55,12 @@ func (r runs) Save(ctx context.Context, records ...store.Record) error {
 	})
 }
 
-func saveRun(ctx context.Context, t *sql.Tx, r *store.Run) error {
-	_, err := t.ExecContext(ctx, `UPDATE runs SET status=?, attempt=?, dir=?, spec_file=?, spec_digest=?,
-		commit_sha=?, branch=?, tag=?, event=?, base=?, base_rule=?, base_reason=?, grp=?, pid=?, error=?,
-		created_at=?, started_at=?, finished_at=? WHERE id=?`,
+const saveRunSQL = `UPDATE runs SET status=?, attempt=?, dir=?, spec_file=?, spec_digest=?,
+	commit_sha=?, branch=?, tag=?, event=?, base=?, base_rule=?, base_reason=?, grp=?, pid=?, error=?,
+	created_at=?, started_at=?, finished_at=? WHERE id=?`
+
+func saveRun(ctx context.Context, t *sql.Tx, st *statements, r *store.Run) error {
+	_, err := t.StmtContext(ctx, st.saveRun).ExecContext(ctx,
 		r.Status, r.Attempt, r.Dir, r.SpecFile, r.SpecDigest, r.Commit, r.Branch, r.Tag, r.Event,
 		r.Base, r.BaseRule, r.BaseReason, r.Group, r.PID, r.Error,
 		unix(r.CreatedAt), unix(r.StartedAt), unix(r.FinishedAt), r.ID)
@@ -65,14 +70,16 @@ func saveRun(ctx context.Context, t *sql.Tx, r *store.Run) error {
 	return nil
 }
 
-func saveStep(ctx context.Context, t *sql.Tx, s *store.Step) error {
-	_, err := t.ExecContext(ctx, `INSERT INTO steps (run_id, name, idx, status, reason, attempts, run_attempt,
-		exit_code, cache_key, cache_hit, outputs, started_at, finished_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (run_id, name) DO UPDATE SET idx=excluded.idx, status=excluded.status,
-		reason=excluded.reason, attempts=excluded.attempts, run_attempt=excluded.run_attempt,
-		exit_code=excluded.exit_code, cache_key=excluded.cache_key, cache_hit=excluded.cache_hit,
-		outputs=excluded.outputs, started_at=excluded.started_at, finished_at=excluded.finished_at`,
+const saveStepSQL = `INSERT INTO steps (run_id, name, idx, status, reason, attempts, run_attempt,
+	exit_code, cache_key, cache_hit, outputs, started_at, finished_at)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+	ON CONFLICT (run_id, name) DO UPDATE SET idx=excluded.idx, status=excluded.status,
+	reason=excluded.reason, attempts=excluded.attempts, run_attempt=excluded.run_attempt,
+	exit_code=excluded.exit_code, cache_key=excluded.cache_key, cache_hit=excluded.cache_hit,
+	outputs=excluded.outputs, started_at=excluded.started_at, finished_at=excluded.finished_at`
+
+func saveStep(ctx context.Context, t *sql.Tx, st *statements, s *store.Step) error {
+	_, err := t.StmtContext(ctx, st.saveStep).ExecContext(ctx,
 		s.RunID, s.Name, s.Index, s.Status, s.Reason, s.Attempts, s.RunAttempt, s.ExitCode, s.CacheKey,
 		boolInt(s.CacheHit), s.Outputs, unix(s.StartedAt), unix(s.FinishedAt))
 	if err != nil {
@@ -81,15 +88,17 @@ func saveStep(ctx context.Context, t *sql.Tx, s *store.Step) error {
 	return nil
 }
 
-func saveAttempt(ctx context.Context, t *sql.Tx, a *store.Attempt) error {
-	_, err := t.ExecContext(ctx, `INSERT INTO attempts (run_id, step, number, run_attempt, status, exit_code,
-		signal, executor, ref, log_path, log_size, error, started_at, finished_at)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-		ON CONFLICT (run_id, step, number) DO UPDATE SET run_attempt=excluded.run_attempt,
-		status=excluded.status, exit_code=excluded.exit_code, signal=excluded.signal,
-		executor=excluded.executor, ref=excluded.ref, log_path=excluded.log_path,
-		log_size=excluded.log_size, error=excluded.error, started_at=excluded.started_at,
-		finished_at=excluded.finished_at`,
+const saveAttemptSQL = `INSERT INTO attempts (run_id, step, number, run_attempt, status, exit_code,
+	signal, executor, ref, log_path, log_size, error, started_at, finished_at)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+	ON CONFLICT (run_id, step, number) DO UPDATE SET run_attempt=excluded.run_attempt,
+	status=excluded.status, exit_code=excluded.exit_code, signal=excluded.signal,
+	executor=excluded.executor, ref=excluded.ref, log_path=excluded.log_path,
+	log_size=excluded.log_size, error=excluded.error, started_at=excluded.started_at,
+	finished_at=excluded.finished_at`
+
+func saveAttempt(ctx context.Context, t *sql.Tx, st *statements, a *store.Attempt) error {
+	_, err := t.StmtContext(ctx, st.saveAttempt).ExecContext(ctx,
 		a.RunID, a.Step, a.Number, a.RunAttempt, a.Status, a.ExitCode, a.Signal, a.Executor, a.Ref,
 		a.LogPath, a.LogSize, a.Error, unix(a.StartedAt), unix(a.FinishedAt))
 	if err != nil {
@@ -261,4 +270,25 @@ func (r runs) OutputDigests(ctx context.Context) ([]string, error) {
 		out = append(out, d)
 	}
 	return out, rows.Err()
+}
+
+// statements are prepared once: preparing costs more than executing these
+// upserts, and a run writes thousands of them.
+type statements struct {
+	saveRun, saveStep, saveAttempt *sql.Stmt
+}
+
+func prepare(ctx context.Context, db *sql.DB) (*statements, error) {
+	var st statements
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{{&st.saveRun, saveRunSQL}, {&st.saveStep, saveStepSQL}, {&st.saveAttempt, saveAttemptSQL}} {
+		s, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = s
+	}
+	return &st, nil
 }

@@ -25,7 +25,8 @@ var migrations embed.FS
 
 // DB is the SQLite store.
 type DB struct {
-	db *sql.DB
+	db    *sql.DB
+	stmts *statements
 }
 
 var _ store.Store = (*DB)(nil)
@@ -35,7 +36,7 @@ var _ store.Store = (*DB)(nil)
 // once its result survives a crash of the process or of the machine.
 func Open(ctx context.Context, path string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(15000)", "foreign_keys(1)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(15000)", "foreign_keys(1)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -52,7 +53,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
-	return &DB{db: db}, nil
+	stmts, err := prepare(ctx, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &DB{db: db, stmts: stmts}, nil
 }
 
 // migrate brings the schema up to date, holding a file lock so that two
@@ -82,7 +88,7 @@ func migrate(ctx context.Context, db *sql.DB, path string) error {
 func (d *DB) Close() error { return d.db.Close() }
 
 // Runs returns the runs aggregate.
-func (d *DB) Runs() store.Runs { return runs{d.db} }
+func (d *DB) Runs() store.Runs { return runs{d.db, d.stmts} }
 
 // Tests returns the test results aggregate.
 func (d *DB) Tests() store.Tests { return tests{d.db} }
