@@ -6,10 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // fileLock is an flock held by this process; the kernel drops it when the
@@ -61,8 +64,28 @@ func (l *fileLock) Release() {
 	}
 }
 
-func (a *App) runLockPath(id int64) string {
-	return filepath.Join(a.Config.StateDir, "locks", fmt.Sprintf("run-%d.lock", id))
+// runsLockPath is one file whose byte at offset <run id> is locked (an
+// open-file-description lock) by the process running that run: liveness
+// for every run without a file per run.
+func (a *App) runsLockPath() string {
+	return filepath.Join(a.Config.StateDir, "locks", "runs.lock")
+}
+
+// lockRun takes run id's byte lock; ok is false when another holder has it.
+func (a *App) lockRun(id int64) (l *fileLock, ok bool, err error) {
+	f, err := os.OpenFile(a.runsLockPath(), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("run lock: %w", err)
+	}
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart, Start: id, Len: 1}
+	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_SETLK, &lk); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("run lock: %w", err)
+	}
+	return &fileLock{f: f}, true, nil
 }
 
 func (a *App) groupLockPath(group string) string {
@@ -72,13 +95,14 @@ func (a *App) groupLockPath(group string) string {
 
 // runAlive reports whether the process running run id still holds its lock.
 func (a *App) runAlive(id int64) bool {
-	l, ok, err := tryLock(a.runLockPath(id))
+	f, err := os.Open(a.runsLockPath())
 	if err != nil {
 		return false
 	}
-	if ok {
-		l.Release()
+	defer f.Close()
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: io.SeekStart, Start: id, Len: 1}
+	if err := unix.FcntlFlock(f.Fd(), unix.F_OFD_GETLK, &lk); err != nil {
 		return false
 	}
-	return true
+	return lk.Type != unix.F_UNLCK
 }

@@ -150,7 +150,7 @@ func (a *App) prepareRun(ctx context.Context, o RunOptions, chg change.Info, pro
 // concurrency group: waiting for the group's current run, or cancelling it
 // with cancel-in-progress.
 func (a *App) acquire(ctx context.Context, run *store.Run, spec *pipeline.Spec, notice func(string)) (func(), error) {
-	runLock, ok, err := tryLock(a.runLockPath(run.ID))
+	runLock, ok, err := a.lockRun(run.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,7 @@ import (
 type runOptions struct {
 	dir, file                   string
 	base, event, before, defBr  string
-	resume, failFast            bool
+	resume, failFast, quiet     bool
 	noCache, verifyCache        bool
 	parallel                    int
 	timeout, stepTimeout, grace time.Duration
@@ -53,6 +53,7 @@ blocked, interrupted and never-started steps run again.`,
 	f.StringVarP(&o.file, "file", "f", "", "pipeline file (default: .slipway.yaml at the checkout root)")
 	f.IntVarP(&o.parallel, "parallel", "j", 0, "steps running at once (default: number of CPUs; env SLIPWAY_PARALLEL)")
 	f.BoolVar(&o.failFast, "fail-fast", false, "cancel everything when a step fails")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "do not print step output (it is still stored: slipway logs)")
 	f.BoolVar(&o.resume, "resume", false, "re-run only what failed or did not finish in the last run of this commit")
 	f.StringVar(&o.base, "base", "", "base ref for changed files (default: the push's previous commit, else the merge-base with the default branch)")
 	f.StringVar(&o.event, "event", "manual", "event: manual, push, pull_request or tag")
@@ -94,7 +95,7 @@ func runRun(ctx context.Context, cmd *cobra.Command, g *globals, o runOptions) e
 	if opts.Parallel < 1 || opts.StepTimeout <= 0 || opts.RunTimeout <= 0 || opts.Grace < 0 {
 		return usageError(errors.New("--parallel must be at least 1, timeouts positive and --grace not negative"))
 	}
-	out := newObserver(g, isTerminal(g.stdout))
+	out := newObserver(g, isTerminal(g.stdout), o.quiet)
 	defer out.Close()
 	res, err := a.Run(ctx, app.RunOptions{Dir: o.dir, File: o.file, Base: o.base, Event: o.event, Before: o.before,
 		DefaultBranch: o.defBr, Resume: o.resume, Observer: out, Notice: func(msg string) { out.Notice("", msg) },

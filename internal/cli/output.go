@@ -20,11 +20,11 @@ type runPrinter interface {
 	Close()
 }
 
-func newObserver(g *globals, tty bool) runPrinter {
+func newObserver(g *globals, tty, quiet bool) runPrinter {
 	if g.json() {
 		return &jsonPrinter{enc: json.NewEncoder(g.stdout)}
 	}
-	p := &textPrinter{w: bufio.NewWriterSize(g.stdout, 64<<10), tty: tty,
+	p := &textPrinter{w: bufio.NewWriterSize(g.stdout, 64<<10), tty: tty, quiet: quiet,
 		color: tty && g.getenv("NO_COLOR") == "", start: time.Now(), done: make(chan struct{})}
 	go p.flusher()
 	return p
@@ -36,6 +36,7 @@ type textPrinter struct {
 	mu      sync.Mutex
 	w       *bufio.Writer
 	tty     bool
+	quiet   bool
 	color   bool
 	width   int
 	start   time.Time
@@ -140,6 +141,9 @@ func (p *textPrinter) StepStarted(step string, attempt int) {
 	}
 	p.line(p.paint(dim, msg))
 }
+
+// WantsLines is false with --quiet: the engine then skips splitting output.
+func (p *textPrinter) WantsLines() bool { return !p.quiet }
 
 func (p *textPrinter) StepLog(step string, text []byte) {
 	p.mu.Lock()

@@ -103,9 +103,7 @@ func (e *Engine) Run(ctx context.Context, run *store.Run, req *Request) (*Result
 		return nil, err
 	}
 	defer r.tmp.close()
-	if r.journal, err = openJournal(JournalPath(e.StateDir, run.ID)); err != nil {
-		return nil, err
-	}
+	r.journal = newJournal(JournalPath(e.StateDir, run.ID))
 	finished := false
 	defer func() { r.journal.close(finished) }()
 	timeout := req.RunTimeout
@@ -142,6 +140,7 @@ type runState struct {
 	journal *journal
 	cancel  context.CancelCauseFunc
 	results chan *nodeState
+	freed   chan struct{}
 	result  *Result
 	failed  bool // a step failed (fail-fast trigger)
 }
@@ -162,6 +161,7 @@ func (e *Engine) newRunState(run *store.Run, req *Request) (*runState, error) {
 		e: e, req: req, run: run, masker: secrets.NewMasker(req.Secrets),
 		commit:  newCommitter(e.Store.Runs()),
 		results: make(chan *nodeState, len(req.Plan.Nodes)),
+		freed:   make(chan struct{}, len(req.Plan.Nodes)),
 		result:  &Result{Run: run},
 	}
 	var previous map[string]*store.Step

@@ -17,8 +17,9 @@ import (
 // names. It replaces a database write per step start: an append costs
 // microseconds, a transaction a hundred times more.
 type journal struct {
-	mu sync.Mutex
-	f  *os.File
+	mu   sync.Mutex
+	path string
+	f    *os.File // opened at the first entry
 }
 
 // JournalEntry is one started process.
@@ -34,16 +35,7 @@ func JournalPath(stateDir string, runID int64) string {
 	return filepath.Join(stateDir, "runs", fmt.Sprintf("%d.procs", runID))
 }
 
-func openJournal(path string) (*journal, error) {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("process journal: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("process journal: %w", err)
-	}
-	return &journal{f: f}, nil
-}
+func newJournal(path string) *journal { return &journal{path: path} }
 
 // add appends one entry in a single write, so a crash never leaves half a
 // line behind another one.
@@ -54,6 +46,14 @@ func (j *journal) add(e JournalEntry) error {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	if j.f == nil {
+		if err := os.MkdirAll(filepath.Dir(j.path), 0o700); err != nil {
+			return fmt.Errorf("process journal: %w", err)
+		}
+		if j.f, err = os.OpenFile(j.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err != nil {
+			return fmt.Errorf("process journal: %w", err)
+		}
+	}
 	_, err = j.f.Write(append(line, '\n'))
 	return err
 }
@@ -61,9 +61,14 @@ func (j *journal) add(e JournalEntry) error {
 // close ends the journal; remove deletes it once the run's outcome is in
 // the store.
 func (j *journal) close(remove bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return
+	}
 	j.f.Close()
 	if remove {
-		os.Remove(j.f.Name()) //nolint:errcheck // a stale journal only costs a no-op reap
+		os.Remove(j.path) //nolint:errcheck // a stale journal only costs a no-op reap
 	}
 }
 

@@ -40,13 +40,18 @@ func (r *runState) schedule(ctx context.Context) {
 			r.decide(ctx, ns, enqueue, complete)
 		}
 	}
-	running := 0
+	// busy counts steps holding a parallelism slot (their commands run);
+	// inflight counts steps not reported back yet. A step frees its slot as
+	// soon as its commands end, so an independent step starts while the
+	// finished one's result is being made durable.
+	busy, inflight := 0, 0
 	cancelled := ctx.Done()
-	for remaining > 0 || running > 0 {
-		for running < r.req.Parallel && len(ready) > 0 && ctx.Err() == nil {
+	for remaining > 0 || inflight > 0 {
+		for busy < r.req.Parallel && len(ready) > 0 && ctx.Err() == nil {
 			ns := ready[0]
 			ready = ready[1:]
-			running++
+			busy++
+			inflight++
 			ns.rec.Status = store.Running
 			go func() { r.results <- r.runStep(ctx, ns) }()
 		}
@@ -56,12 +61,14 @@ func (r *runState) schedule(ctx context.Context) {
 			}
 			ready = nil
 		}
-		if running == 0 {
+		if inflight == 0 {
 			break // nothing runs and nothing can start: every step is decided
 		}
 		select {
+		case <-r.freed:
+			busy--
 		case ns := <-r.results:
-			running--
+			inflight--
 			r.req.Observer.StepFinished(ns.rec, ns.rec.FinishedAt.Sub(ns.rec.StartedAt))
 			complete(ns)
 		case <-cancelled:

@@ -69,6 +69,7 @@ func (r *runState) runStep(ctx context.Context, ns *nodeState) *nodeState {
 // settle saves the step (and its last attempt) durably and hands it back to
 // the scheduler.
 func (r *runState) settle(ns *nodeState, final *store.Attempt, status store.Status, reason string) *nodeState {
+	r.freed <- struct{}{} // the step's commands are done: its slot is free
 	ns.rec.Status, ns.rec.Reason, ns.rec.FinishedAt = status, reason, r.e.now()
 	records := []store.Record{copyStep(ns.rec)}
 	if final != nil {
