@@ -165,3 +165,5 @@ func lines(path string) []string {
 	}
 	return strings.Fields(string(b))
 }
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

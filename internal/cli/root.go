@@ -49,6 +49,7 @@ type globals struct {
 
 // Run runs the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
+	closeInheritedFDs()
 	g := &globals{stdout: stdout, stderr: stderr, environ: environ, getenv: lookup(environ)}
 	root := newRoot(g)
 	root.SetArgs(args)

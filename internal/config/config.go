@@ -106,11 +106,20 @@ func Load(path string, getenv func(string) string) (Config, error) {
 var fileKeys = []string{"state-dir", "parallel", "step-timeout", "run-timeout", "grace", "sandbox", "secrets-file", "retention"}
 
 func (c *Config) readFile(path string) error {
-	root, _, err := yamlpos.ReadFile(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	d := yamlpos.Decoder{File: path}
+	return c.parse(path, data)
+}
+
+// parse applies a config file's content.
+func (c *Config) parse(name string, data []byte) error {
+	root, err := yamlpos.Parse(name, data)
+	if err != nil {
+		return err
+	}
+	d := yamlpos.Decoder{File: name}
 	for _, f := range d.Mapping(root, "config", fileKeys) {
 		switch f.Name {
 		case "state-dir":

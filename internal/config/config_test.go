@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -63,4 +64,20 @@ testdata/bad_values.yaml:5:19: retention.cache-max-size: bad size "lots" (use e.
 	if _, err := Load("", env(map[string]string{"SLIPWAY_PARALLEL": "many"})); err == nil || !strings.Contains(err.Error(), "SLIPWAY_PARALLEL") {
 		t.Errorf("bad env: %v", err)
 	}
+}
+
+func FuzzConfigFile(f *testing.F) {
+	for _, name := range []string{"testdata/good.yaml", "testdata/bad_keys.yaml", "testdata/bad_values.yaml", "testdata/bad_syntax.yaml"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := Default()
+		if err := c.parse("config.yaml", data); err != nil && !strings.HasPrefix(err.Error(), "config.yaml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
 }
