@@ -98,7 +98,10 @@ func (a *App) SandboxDefault() string {
 // database, cache), slipway's config and secrets files, registry credentials.
 func (a *App) hiddenPaths() []string {
 	home := a.env("HOME")
-	paths := []string{a.Config.StateDir, filepath.Dir(config.DefaultFile())}
+	paths := []string{a.Config.StateDir}
+	if f := config.DefaultFile(); f != "" {
+		paths = append(paths, filepath.Dir(f))
+	}
 	for _, p := range []string{a.Config.File, a.Config.SecretsFile} {
 		if p != "" {
 			if abs, err := filepath.Abs(p); err == nil {

@@ -33,6 +33,11 @@ const DefaultBlobGrace = time.Hour
 // referenced.
 func (a *App) Prune(ctx context.Context, r config.Retention, dryRun bool) (*PruneReport, error) {
 	rep := &PruneReport{DryRun: dryRun}
+	if !dryRun {
+		if err := a.Sweep(ctx); err != nil { // settle crashed runs so they can go too
+			return nil, err
+		}
+	}
 	runs, err := a.Store.Runs().List(ctx, store.RunFilter{})
 	if err != nil {
 		return nil, err
@@ -71,6 +76,11 @@ func (a *App) Prune(ctx context.Context, r config.Retention, dryRun bool) (*Prun
 			return nil, err
 		}
 		rep.CacheEntries = n
+		dead, err := a.sweepBlobs(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		rep.Blobs, rep.BlobBytes = len(dead), sumSizes(dead)
 		return rep, nil
 	}
 	if rep.CacheEntries, err = a.Cache.Evict(ctx, r.CacheMaxSize); err != nil {

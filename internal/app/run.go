@@ -73,7 +73,9 @@ func (a *App) Run(ctx context.Context, o RunOptions) (*engine.Result, error) {
 	}
 	release, err := a.acquire(ctx, run, spec, o.Notice)
 	if err != nil {
-		a.abandon(run, err)
+		if !o.Resume { // a resumed run belongs to whoever holds it
+			a.abandon(run, err)
+		}
 		return nil, err
 	}
 	defer release()
@@ -231,15 +233,28 @@ func FindSpec(dir, file, checkout string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// git reports the checkout with symlinks resolved: compare like with like.
+	if r, err := filepath.EvalSymlinks(d); err == nil {
+		d = r
+	}
+	if r, err := filepath.EvalSymlinks(checkout); err == nil {
+		checkout = r
+	}
 	for {
 		p := filepath.Join(d, pipeline.DefaultFile)
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 		parent := filepath.Dir(d)
-		if d == checkout || parent == d || !strings.HasPrefix(d, checkout) {
+		if d == checkout || parent == d || !within(d, checkout) {
 			return "", fmt.Errorf("no %s in %s or above it up to %s: %w", pipeline.DefaultFile, dir, checkout, os.ErrNotExist)
 		}
 		d = parent
 	}
+}
+
+// within reports whether path is root or below it, component-wise.
+func within(path, root string) bool {
+	rel, err := filepath.Rel(root, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

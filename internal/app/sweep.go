@@ -21,7 +21,10 @@ func (a *App) Sweep(ctx context.Context) error {
 		return err
 	}
 	for _, r := range runs {
-		if a.runAlive(r.ID) {
+		// A run is created a moment before its process locks it: a young
+		// queued run without a lock is most likely just starting.
+		starting := r.Status == store.Queued && time.Since(r.CreatedAt) < 10*time.Second
+		if starting || a.runAlive(r.ID) {
 			continue
 		}
 		if err := a.interrupt(ctx, r); err != nil {
@@ -53,14 +56,16 @@ func (a *App) interrupt(ctx context.Context, r *store.Run) error {
 		if final[fmt.Sprintf("%s/%d", p.Step, p.Attempt)] {
 			continue
 		}
+		msg := "slipway stopped while it ran"
 		if ex, ok := a.Engine.Executors[p.Executor]; ok && p.Ref != "" {
+			// A reference that cannot be reaped must not block every later
+			// run: it is recorded on the attempt instead.
 			if err := ex.Reap(ctx, p.Ref); err != nil {
-				return fmt.Errorf("run #%d: reap step %s: %w", r.ID, p.Step, err)
+				msg += "; its processes could not be reaped: " + err.Error()
 			}
 		}
 		records = append(records, &store.Attempt{RunID: r.ID, Step: p.Step, Number: p.Attempt, RunAttempt: r.Attempt,
-			Status: store.Interrupted, Executor: p.Executor, Ref: p.Ref, Error: "slipway stopped while it ran",
-			FinishedAt: now})
+			Status: store.Interrupted, Executor: p.Executor, Ref: p.Ref, Error: msg, FinishedAt: now})
 	}
 	steps, err := a.Store.Runs().Steps(ctx, r.ID)
 	if err != nil {
