@@ -99,7 +99,7 @@ func (a *App) SandboxDefault() string {
 func (a *App) hiddenPaths() []string {
 	home := a.env("HOME")
 	paths := []string{a.Config.StateDir}
-	if f := config.DefaultFile(); f != "" {
+	if f := config.DefaultFile(a.env); f != "" {
 		paths = append(paths, filepath.Dir(f))
 	}
 	for _, p := range []string{a.Config.File, a.Config.SecretsFile} {

@@ -43,7 +43,7 @@ func TestOpenStateDir(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir, want := tc.prepare(t)
-			cfg := config.Default()
+			cfg := config.Default(os.Getenv)
 			cfg.StateDir = dir
 			a := openApp(t, cfg)
 			if a.Config.StateDir != want {
@@ -66,7 +66,7 @@ func TestOpenStateDir(t *testing.T) {
 }
 
 func TestCacheMACKey(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(os.Getenv)
 	cfg.StateDir = filepath.Join(t.TempDir(), "state")
 	keyFile := filepath.Join(cfg.StateDir, "cache.key")
 	open := func() []byte {
@@ -119,14 +119,13 @@ func TestCacheMACKey(t *testing.T) {
 
 func TestHiddenPaths(t *testing.T) {
 	home, docker, cfgHome := t.TempDir(), t.TempDir(), t.TempDir()
-	t.Setenv("XDG_CONFIG_HOME", cfgHome)
 	wd := t.TempDir()
 	t.Chdir(wd)
-	cfg := config.Default()
+	cfg := config.Default(os.Getenv)
 	cfg.StateDir = filepath.Join(t.TempDir(), "state")
 	cfg.File = "slipway.yaml"
 	cfg.SecretsFile = "secrets.yaml"
-	a, err := Open(context.Background(), cfg, []string{"HOME=" + home, "DOCKER_CONFIG=" + docker})
+	a, err := Open(context.Background(), cfg, []string{"HOME=" + home, "DOCKER_CONFIG=" + docker, "XDG_CONFIG_HOME=" + cfgHome})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +161,7 @@ func TestHiddenPaths(t *testing.T) {
 func TestHiddenPathsWithoutHome(t *testing.T) {
 	t.Setenv("HOME", "")
 	t.Setenv("XDG_CONFIG_HOME", "")
-	cfg := config.Default()
+	cfg := config.Default(os.Getenv)
 	cfg.StateDir = filepath.Join(t.TempDir(), "state")
 	a, err := Open(context.Background(), cfg, nil)
 	if err != nil {
@@ -241,7 +240,7 @@ func TestSandboxDefault(t *testing.T) {
 // TestSandboxHidesState runs a sandboxed step that looks for the state
 // dir's key, the secrets file and the docker credentials.
 func TestSandboxHidesState(t *testing.T) {
-	cfg := config.Default()
+	cfg := config.Default(os.Getenv)
 	cfg.StateDir = filepath.Join(t.TempDir(), "state")
 	secretsFile := filepath.Join(t.TempDir(), "secrets.yaml")
 	writeFile(t, secretsFile, "TOKEN: hunter2\n", 0o600)

@@ -22,7 +22,7 @@ const testLimit = 10 * time.Second
 // sweeps see the blobs the test just wrote.
 func newApp(tb testing.TB) *App {
 	tb.Helper()
-	cfg := config.Default()
+	cfg := config.Default(os.Getenv)
 	cfg.StateDir = filepath.Join(tb.TempDir(), "state")
 	cfg.Sandbox = "off"
 	return openApp(tb, cfg)

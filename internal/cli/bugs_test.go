@@ -1,13 +1,12 @@
 package cli
 
 import (
-	"os"
 	"testing"
 )
 
 // TestRejectsBadArguments lists arguments that are wrong but accepted: each
 // should be a usage error (exit 2), never silently mean something else.
-// The rows marked bug fail today; SLIPWAY_TEST_BUGS=1 runs them.
+// The bug column records what each row once caught.
 func TestRejectsBadArguments(t *testing.T) {
 	tests := []struct {
 		name string
@@ -32,9 +31,6 @@ func TestRejectsBadArguments(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.bug != "" && os.Getenv("SLIPWAY_TEST_BUGS") == "" {
-				t.Skip(tt.bug)
-			}
 			s := newSandbox(t)
 			s.pipeline(t, okPipeline)
 			if r := s.runPipeline(t, "-q"); r.code != ExitOK {

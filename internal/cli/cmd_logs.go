@@ -42,6 +42,9 @@ without a matrix suffix shows all its instances.`,
 }
 
 func runLogs(ctx context.Context, g *globals, o logsOptions, args []string) error {
+	if o.attempt < 0 {
+		return usageError(fmt.Errorf("--attempt must be a positive number, not %d", o.attempt))
+	}
 	a, err := g.open(ctx)
 	if err != nil {
 		return err

@@ -46,6 +46,9 @@ func runPrune(ctx context.Context, changed func(string) bool, g *globals, o prun
 		return err
 	}
 	defer a.Close()
+	if o.maxAge < 0 || o.maxRuns < 0 {
+		return usageError(fmt.Errorf("--max-age and --max-runs must not be negative"))
+	}
 	r := a.Config.Retention
 	if changed("max-age") {
 		r.MaxAge = o.maxAge
@@ -63,6 +66,9 @@ func runPrune(ctx context.Context, changed func(string) bool, g *globals, o prun
 		return err
 	}
 	if g.json() {
+		if rep.Runs == nil {
+			rep.Runs = []int64{}
+		}
 		return json.NewEncoder(g.stdout).Encode(rep)
 	}
 	verb := "removed"

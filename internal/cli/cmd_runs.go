@@ -19,6 +19,9 @@ func newRunsCmd(g *globals) *cobra.Command {
 		Short: "List recent runs",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if limit < 1 {
+				return usageError(fmt.Errorf("--limit must be at least 1, not %d", limit))
+			}
 			a, err := g.open(cmd.Context())
 			if err != nil {
 				return err

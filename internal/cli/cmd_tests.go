@@ -14,7 +14,8 @@ import (
 )
 
 func newTestsCmd(g *globals) *cobra.Command {
-	cmd := &cobra.Command{Use: "tests", Short: "Test results recorded from step reports"}
+	cmd := &cobra.Command{Use: "tests", Short: "Test results recorded from step reports",
+		Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	var since time.Duration
 	var commit string
 	flaky := &cobra.Command{

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,9 +34,6 @@ func TestConfigFile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.bug != "" && os.Getenv("SLIPWAY_TEST_BUGS") == "" {
-				t.Skip(tt.bug)
-			}
 			s := newSandbox(t)
 			args := append(tt.setup(t, s, "parallel: 0\n"), "runs")
 			r := s.run(t, args...)

@@ -325,12 +325,13 @@ func (p *jsonPrinter) Summary(res *engine.Result, _ string) {
 	for i, s := range res.Steps {
 		steps[i] = toJSONStep(s)
 	}
-	var quarantined []string
+	quarantined := []string{}
 	for _, q := range res.Quarantined {
 		quarantined = append(quarantined, q.Test.ID())
 	}
+	mismatches := append([]string{}, res.CacheMismatches...)
 	p.emit(map[string]any{"event": "run_finished", "run": toJSONRun(res.Run), "steps": steps,
-		"cache_mismatches": res.CacheMismatches, "quarantined": quarantined})
+		"cache_mismatches": mismatches, "quarantined": quarantined})
 }
 
 func (p *jsonPrinter) Close() {}

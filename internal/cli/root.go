@@ -100,7 +100,24 @@ default ${XDG_STATE_HOME:-~/.local/state}/slipway. Configuration comes from
 	}
 	root.AddCommand(newRunCmd(g), newLintCmd(g), newSchemaCmd(g), newLogsCmd(g), newPruneCmd(g),
 		newVersionCmd(g), newTestsCmd(g), newRunsCmd(g))
+	markUsageErrors(root)
 	return root
+}
+
+// markUsageErrors makes cobra's own flag and argument errors exit 2.
+func markUsageErrors(c *cobra.Command) {
+	c.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usageError(err)
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
 }
 
 // config loads the configuration with the global flags applied.
@@ -143,13 +160,6 @@ func envOr(getenv func(string) string, name, def string) string {
 	return def
 }
 
-// isUsage recognises cobra's own argument and flag errors.
-func isUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "invalid argument", "accepts ", "requires ", "flag needs"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
-}
+// isUsage recognises the one usage error cobra raises before any command
+// runs: an unknown subcommand of the root.
+func isUsage(err error) bool { return strings.HasPrefix(err.Error(), "unknown command") }

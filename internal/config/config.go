@@ -42,10 +42,11 @@ type Retention struct {
 	CacheMaxSize int64         // bytes; least recently used entries go first
 }
 
-// Default returns the configuration used when nothing is set.
-func Default() Config {
+// Default returns the configuration used when nothing is set; getenv reads
+// the environment (XDG_STATE_HOME, HOME).
+func Default(getenv func(string) string) Config {
 	return Config{
-		StateDir:    defaultStateDir(),
+		StateDir:    defaultStateDir(getenv),
 		Parallel:    runtime.NumCPU(),
 		StepTimeout: time.Hour,
 		RunTimeout:  6 * time.Hour,
@@ -55,23 +56,24 @@ func Default() Config {
 	}
 }
 
-func defaultStateDir() string {
-	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+func defaultStateDir(getenv func(string) string) string {
+	if d := getenv("XDG_STATE_HOME"); d != "" {
 		return filepath.Join(d, "slipway")
 	}
-	home, err := os.UserHomeDir()
-	if err != nil {
+	home := getenv("HOME")
+	if home == "" {
 		return filepath.Join(os.TempDir(), "slipway-state")
 	}
 	return filepath.Join(home, ".local", "state", "slipway")
 }
 
-// DefaultFile is where the config file is looked for when none is named.
-func DefaultFile() string {
-	dir := os.Getenv("XDG_CONFIG_HOME")
+// DefaultFile is where the config file is looked for when none is named
+// ("" when neither XDG_CONFIG_HOME nor HOME is set).
+func DefaultFile(getenv func(string) string) string {
+	dir := getenv("XDG_CONFIG_HOME")
 	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
+		home := getenv("HOME")
+		if home == "" {
 			return ""
 		}
 		dir = filepath.Join(home, ".config")
@@ -82,10 +84,10 @@ func DefaultFile() string {
 // Load returns the configuration from defaults, the file (path, or the
 // default file when path is "" and it exists) and the environment.
 func Load(path string, getenv func(string) string) (Config, error) {
-	c := Default()
+	c := Default(getenv)
 	explicit := path != ""
 	if !explicit {
-		path = DefaultFile()
+		path = DefaultFile(getenv)
 	}
 	if path != "" {
 		err := c.readFile(path)

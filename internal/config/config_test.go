@@ -34,13 +34,16 @@ func TestEnvOverridesFile(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
-	c, err := Load("", env(map[string]string{}))
+	home := t.TempDir()
+	c, err := Load("", env(map[string]string{"HOME": home}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Parallel < 1 || c.Sandbox != "auto" || !strings.HasSuffix(c.StateDir, "slipway") {
+	if c.Parallel < 1 || c.Sandbox != "auto" || c.StateDir != home+"/.local/state/slipway" || c.File != "" {
 		t.Errorf("defaults = %+v", c)
+	}
+	if c, _ := Load("", env(map[string]string{"XDG_STATE_HOME": "/s"})); c.StateDir != "/s/slipway" {
+		t.Errorf("XDG_STATE_HOME: state dir %s", c.StateDir)
 	}
 }
 
@@ -75,7 +78,7 @@ func FuzzConfigFile(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c := Default()
+		c := Default(os.Getenv)
 		if err := c.parse("config.yaml", data); err != nil && !strings.HasPrefix(err.Error(), "config.yaml") {
 			t.Fatalf("error does not name the file: %v", err)
 		}
