@@ -134,11 +134,11 @@ func (a *App) lookupEnv(name string) (string, bool) {
 }
 
 // baseEnv is what every step starts from: PATH (so installed toolchains are
-// found), HOME, LANG, and the terminal type. Nothing else crosses over.
+// found), HOME and LANG. Nothing else crosses over.
 func baseEnv(environ []string) []string {
 	keep := map[string]string{"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 	for _, kv := range environ {
-		for _, k := range []string{"PATH", "HOME", "LANG", "TERM", "USER", "LOGNAME"} {
+		for _, k := range []string{"PATH", "HOME", "LANG"} {
 			if len(kv) > len(k) && kv[:len(k)+1] == k+"=" {
 				keep[k] = kv[len(k)+1:]
 			}

@@ -186,7 +186,7 @@ func TestBaseEnv(t *testing.T) {
 			"kept and dropped",
 			[]string{"PATH=/opt/bin", "HOME=/home/u", "LANG=fr_FR.UTF-8", "TERM=xterm", "USER=u", "LOGNAME=u",
 				"SLIPWAY_SECRET_TOKEN=s3cr3t", "AWS_SECRET_ACCESS_KEY=k", "PATHX=no", "HOMEY=no", "SSH_AUTH_SOCK=/s"},
-			[]string{"HOME=/home/u", "LANG=fr_FR.UTF-8", "LOGNAME=u", "PATH=/opt/bin", "TERM=xterm", "USER=u"},
+			[]string{"HOME=/home/u", "LANG=fr_FR.UTF-8", "PATH=/opt/bin"},
 		},
 		{"last wins", []string{"PATH=/a", "PATH=/b"}, []string{"LANG=C.UTF-8", "PATH=/b"}},
 	} {
