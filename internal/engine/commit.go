@@ -13,6 +13,7 @@ type committer struct {
 	runs store.Runs
 	reqs chan commitReq
 	done chan struct{}
+	lost error // a failed fire-and-forget write, owned by loop
 }
 
 type commitReq struct {
@@ -68,10 +69,21 @@ func (c *committer) loop() {
 		// Writes must land even while the run is being cancelled, so they do
 		// not use the run's context.
 		err := c.runs.Save(context.Background(), records...)
+		if err == nil && c.lost != nil {
+			err = c.lost
+		}
+		replied := false
 		for _, r := range batch {
 			if r.reply != nil {
 				r.reply <- err
+				replied = true
 			}
+		}
+		if err != nil && !replied {
+			// Nobody waited for these writes: the next waiter hears of it.
+			c.lost = err
+		} else if replied {
+			c.lost = nil
 		}
 	}
 }
