@@ -80,3 +80,32 @@ func TestE2ENoInheritedDescriptors(t *testing.T) {
 		t.Errorf("the step saw inherited descriptors:\n%s", out)
 	}
 }
+
+// An expired quarantine entry no longer forgives its test, and the run says so.
+func TestE2EExpiredQuarantine(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, ".slipway"), 0o755)
+	os.WriteFile(filepath.Join(dir, ".slipway.yaml"), []byte(`
+steps:
+  known-bad:
+    run: |
+      printf '{"Action":"run","Package":"ex/q","Test":"TestClock"}\n{"Action":"fail","Package":"ex/q","Test":"TestClock"}\n{"Action":"fail","Package":"ex/q"}\n' > q.json
+      exit 1
+    reports: {go-test-json: q.json}
+`), 0o644)
+	os.WriteFile(filepath.Join(dir, ".slipway", "quarantine.yaml"), []byte(`
+quarantine:
+  - test: TestClock
+    owner: alice@example.com
+    reason: depends on wall time
+    expires: 2020-01-01
+`), 0o644)
+	res := e.run(dir, "run")
+	if res.code != 1 {
+		t.Fatalf("exit %d, want 1 (the quarantine expired)\n%s", res.code, res.stdout)
+	}
+	if !strings.Contains(res.stdout, "quarantine of TestClock expired on 2020-01-01") {
+		t.Errorf("no notice of the expired entry:\n%s", res.stdout)
+	}
+}

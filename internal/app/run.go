@@ -60,6 +60,10 @@ func (a *App) Run(ctx context.Context, o RunOptions) (*engine.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, e := range quarantine.Expired(time.Now()) {
+		o.Notice(fmt.Sprintf("%s:%d: quarantine of %s expired on %s: its failures count again (owner %s)",
+			e.File, e.Line, e.Test, e.Expires.Format("2006-01-02"), e.Owner))
+	}
 	values, err := a.resolveSecrets(ctx, spec)
 	if err != nil {
 		return nil, err

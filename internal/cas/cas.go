@@ -23,18 +23,6 @@ type Digest string
 // ErrCorrupt is wrapped when stored content no longer matches its digest.
 var ErrCorrupt = errors.New("content does not match its digest")
 
-// ParseDigest validates s.
-func ParseDigest(s string) (Digest, error) {
-	hexPart, ok := strings.CutPrefix(s, "sha256:")
-	if !ok || len(hexPart) != 64 {
-		return "", fmt.Errorf("bad digest %q", s)
-	}
-	if _, err := hex.DecodeString(hexPart); err != nil {
-		return "", fmt.Errorf("bad digest %q", s)
-	}
-	return Digest(s), nil
-}
-
 func (d Digest) hex() string { return strings.TrimPrefix(string(d), "sha256:") }
 
 // Short is the first 12 hex digits, for display.

@@ -2,11 +2,7 @@ package engine
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/slipway-ci/slipway/internal/quality"
 	"github.com/slipway-ci/slipway/internal/store"
@@ -28,7 +24,6 @@ func (r *runState) applyReports(ns *nodeState, dir string, a *store.Attempt, out
 			got, err := r.readReports(rep.format, dir, p, a.StartedAt)
 			if err != nil {
 				r.req.Observer.Notice(ns.node.Name, err.Error())
-				continue
 			}
 			cases = append(cases, got...)
 		}
@@ -59,34 +54,12 @@ func (r *runState) applyReports(ns *nodeState, dir string, a *store.Attempt, out
 }
 
 // readReports parses the report files a pattern matches that were written
-// during this attempt (older files are leftovers of earlier runs).
+// during this attempt (older files are leftovers of earlier runs); a second
+// of slack covers file systems with coarse timestamps.
 func (r *runState) readReports(format quality.Format, dir, pattern string, since time.Time) ([]quality.TestCase, error) {
-	matches, err := doublestar.Glob(os.DirFS(dir), pattern, doublestar.WithFilesOnly())
+	cases, _, err := quality.ParseFiles(format, dir, pattern, since.Add(-time.Second))
 	if err != nil {
-		return nil, fmt.Errorf("reports %s: %w", pattern, err)
-	}
-	var cases []quality.TestCase
-	fresh := 0
-	for _, m := range matches {
-		path := filepath.Join(dir, filepath.FromSlash(m))
-		info, err := os.Stat(path)
-		if err != nil || info.ModTime().Before(since.Add(-time.Second)) {
-			continue
-		}
-		fresh++
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		got, err := quality.Parse(format, m, f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("report %s: %w", m, err)
-		}
-		cases = append(cases, got...)
-	}
-	if fresh == 0 {
-		return nil, fmt.Errorf("no %s report matching %q was written by this attempt", format, pattern)
+		return cases, fmt.Errorf("reports: %w", err)
 	}
 	return cases, nil
 }

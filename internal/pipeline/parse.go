@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -270,7 +271,7 @@ func (p *decoder) retryWhen(n *yaml.Node, what string, r *Retry) {
 			r.ExitCodes = append(r.ExitCodes, code)
 			continue
 		}
-		if !contains(reasons, v) {
+		if !slices.Contains(reasons, v) {
 			p.d.Errorf(at, "%s: %q is not one of %v or an exit code%s", what, v, reasons, yamlpos.Suggest(v, reasons))
 			continue
 		}
@@ -326,7 +327,7 @@ func (p *decoder) with(n *yaml.Node, what string) map[string]any {
 
 func (p *decoder) checkUses(s *Step, usesNode, withNode *yaml.Node, what string) {
 	if _, ok := p.actions.Lookup(s.Uses); !ok {
-		if contains(action.Planned, s.Uses) {
+		if slices.Contains(action.Planned, s.Uses) {
 			p.d.Errorf(usesNode, "%s: built-in %q is not available in this version of slipway", what, s.Uses)
 			return
 		}
@@ -357,13 +358,4 @@ func listItems(n *yaml.Node) []*yaml.Node {
 		return n.Content
 	}
 	return []*yaml.Node{n}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -103,9 +103,6 @@ func (p *Plan) Resolve(name string) []*Node {
 	return nil
 }
 
-// Node returns the node with an instance name.
-func (p *Plan) Node(name string) *Node { return p.byName[name] }
-
 func interpolateAll(list []string, m map[string]string) []string {
 	var out []string
 	for _, s := range list {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bmatcuk/doublestar/v4"
 )
@@ -69,13 +70,24 @@ func Parse(format Format, name string, r io.Reader) ([]TestCase, error) {
 // file order and the matched files relative to dir (slash-separated). A file
 // that fails to parse does not stop the others: its error is joined into
 // the returned error and the cases of the other files are still returned.
-func ParseFiles(format Format, dir string, pattern string) ([]TestCase, []string, error) {
+// Files last modified before since are leftovers of an earlier run and are
+// ignored (a zero since takes every file).
+func ParseFiles(format Format, dir string, pattern string, since time.Time) ([]TestCase, []string, error) {
 	if !slices.Contains(Formats(), format) {
 		return nil, nil, fmt.Errorf("%w %q (known: %s, %s)", ErrUnknownFormat, format, JUnit, GoTestJSON)
 	}
 	files, err := globReports(dir, pattern)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !since.IsZero() {
+		files = slices.DeleteFunc(files, func(f string) bool {
+			info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
+			return err == nil && info.ModTime().Before(since)
+		})
+		if len(files) == 0 {
+			return nil, nil, fmt.Errorf("%w %q in %s written since %s", ErrNoReports, pattern, dir, since.Format(time.RFC3339))
+		}
 	}
 	var cases []TestCase
 	var errs []error

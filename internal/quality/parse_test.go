@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -33,7 +34,7 @@ func TestParseFiles(t *testing.T) {
 		"build/test-results/notes.txt":     `not a report`,
 		"build/test-results/dir.xml/d.xml": `<testsuite name="e"><testcase name="one"/></testsuite>`,
 	})
-	cases, files, err := ParseFiles(JUnit, dir, "build/test-results/**/*.xml")
+	cases, files, err := ParseFiles(JUnit, dir, "build/test-results/**/*.xml", time.Time{})
 	wantFiles := []string{
 		"build/test-results/a.xml",
 		"build/test-results/b.xml",
@@ -76,7 +77,7 @@ func TestParseFilesErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := ParseFiles(tt.format, dir, tt.pattern)
+			_, _, err := ParseFiles(tt.format, dir, tt.pattern, time.Time{})
 			if err == nil || err.Error() != tt.want {
 				t.Fatalf("err = %v\nwant %s", err, tt.want)
 			}
@@ -85,7 +86,7 @@ func TestParseFilesErrors(t *testing.T) {
 			}
 		})
 	}
-	cases, files, err := ParseFiles(GoTestJSON, dir, "./out/*.json")
+	cases, files, err := ParseFiles(GoTestJSON, dir, "./out/*.json", time.Time{})
 	if err != nil || len(files) != 1 || len(cases) != 0 {
 		t.Errorf("ParseFiles(./out/*.json) = %v, %v, %v", cases, files, err)
 	}
@@ -134,5 +135,25 @@ func TestExcerpt(t *testing.T) {
 		if strings.ContainsRune(x.String(), '?') {
 			t.Errorf("shift %d: a rune was split", shift)
 		}
+	}
+}
+
+// Report files older than since are leftovers of an earlier run.
+func TestParseFilesSince(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"old.xml": `<testsuite name="s"><testcase name="stale"/></testsuite>`,
+		"new.xml": `<testsuite name="s"><testcase name="fresh"/></testsuite>`,
+	})
+	past := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "old.xml"), past, past); err != nil {
+		t.Fatal(err)
+	}
+	cases, files, err := ParseFiles(JUnit, dir, "*.xml", time.Now().Add(-time.Minute))
+	if err != nil || len(files) != 1 || files[0] != "new.xml" || len(cases) != 1 || cases[0].Name != "fresh" {
+		t.Fatalf("ParseFiles = %v, %v, %v", cases, files, err)
+	}
+	if _, _, err := ParseFiles(JUnit, dir, "old.xml", time.Now().Add(-time.Minute)); !errors.Is(err, ErrNoReports) {
+		t.Errorf("only a stale file: %v, want ErrNoReports", err)
 	}
 }

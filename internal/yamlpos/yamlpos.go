@@ -9,7 +9,7 @@ package yamlpos
 import (
 	"errors"
 	"fmt"
-	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,17 +77,6 @@ func Parse(file string, data []byte) (*yaml.Node, error) {
 		return nil, nil
 	}
 	return doc.Content[0], nil
-}
-
-// ReadFile reads and parses a YAML file. A missing file is reported with
-// os.ErrNotExist in its chain.
-func ReadFile(path string) (*yaml.Node, []byte, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	n, err := Parse(path, data)
-	return n, data, err
 }
 
 // syntaxError positions a YAML syntax error. yaml.v3 reports the line where
@@ -176,7 +165,7 @@ func (d *Decoder) Mapping(n *yaml.Node, what string, known []string) []Field {
 			continue
 		}
 		seen[k.Value] = true
-		if known != nil && !contains(known, k.Value) {
+		if known != nil && !slices.Contains(known, k.Value) {
 			d.Errorf(k, "%s: unknown key %q%s", what, k.Value, Suggest(k.Value, known))
 			continue
 		}
@@ -372,13 +361,4 @@ func kindName(n *yaml.Node) string {
 		return fmt.Sprintf("the value %q", n.Value)
 	}
 	return "an unsupported YAML node"
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
