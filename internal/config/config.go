@@ -16,6 +16,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/slipway-ci/slipway/internal/trust"
 	"github.com/slipway-ci/slipway/internal/yamlpos"
 )
 
@@ -33,6 +34,30 @@ type Config struct {
 	Sandbox     string
 	SecretsFile string
 	Retention   Retention
+	Registry    Registry
+	Artifacts   ArtifactRetention
+	// CacheRemote is an OCI repository ("host/path") that shares step cache
+	// entries between machines; "" = local only.
+	CacheRemote string
+	// Trust is the authoritative trust policy; repositories can only tighten it.
+	Trust trust.Policy
+}
+
+// Registry says where artifacts go.
+type Registry struct {
+	// External is "host[:port][/prefix]" of an OCI registry used instead of
+	// the embedded one; "" = the embedded registry of the state dir.
+	External string
+	// Insecure talks plain HTTP to External (loopback registries).
+	Insecure bool
+}
+
+// ArtifactRetention is the default policy of `slipway artifact gc`.
+type ArtifactRetention struct {
+	KeepLast    int           // newest artifacts kept per repository
+	KeepYounger time.Duration // artifacts younger than this are kept
+	// Window: a digest that was in any environment within it is kept.
+	Window time.Duration
 }
 
 // Retention bounds what the state dir keeps.
@@ -53,6 +78,7 @@ func Default(getenv func(string) string) Config {
 		Grace:       10 * time.Second,
 		Sandbox:     "auto",
 		Retention:   Retention{MaxAge: 30 * 24 * time.Hour, MaxRuns: 1000, CacheMaxSize: 5 << 30},
+		Artifacts:   ArtifactRetention{KeepLast: 10, KeepYounger: 30 * 24 * time.Hour, Window: 90 * 24 * time.Hour},
 	}
 }
 
@@ -105,7 +131,8 @@ func Load(path string, getenv func(string) string) (Config, error) {
 	return c, c.Validate()
 }
 
-var fileKeys = []string{"state-dir", "parallel", "step-timeout", "run-timeout", "grace", "sandbox", "secrets-file", "retention"}
+var fileKeys = []string{"state-dir", "parallel", "step-timeout", "run-timeout", "grace", "sandbox", "secrets-file", "retention",
+	"registry", "artifacts", "cache-remote", "trust"}
 
 func (c *Config) readFile(path string) error {
 	data, err := os.ReadFile(path)
@@ -143,6 +170,14 @@ func (c *Config) parse(name string, data []byte) error {
 			c.SecretsFile = d.String(f.Value, f.Name)
 		case "retention":
 			c.readRetention(&d, f.Value)
+		case "registry":
+			c.readRegistry(&d, f.Value)
+		case "artifacts":
+			c.readArtifacts(&d, f.Value)
+		case "cache-remote":
+			c.CacheRemote = d.String(f.Value, f.Name)
+		case "trust":
+			c.Trust = trust.Decode(&d, f.Value, "trust")
 		}
 	}
 	return d.Err()
@@ -165,12 +200,37 @@ func (c *Config) readRetention(d *yamlpos.Decoder, n *yaml.Node) {
 	}
 }
 
+func (c *Config) readRegistry(d *yamlpos.Decoder, n *yaml.Node) {
+	for _, f := range d.Mapping(n, "registry", []string{"external", "insecure"}) {
+		switch f.Name {
+		case "external":
+			c.Registry.External = d.String(f.Value, "registry.external")
+		case "insecure":
+			c.Registry.Insecure = d.Bool(f.Value, "registry.insecure")
+		}
+	}
+}
+
+func (c *Config) readArtifacts(d *yamlpos.Decoder, n *yaml.Node) {
+	for _, f := range d.Mapping(n, "artifacts", []string{"keep-last", "keep-younger", "window"}) {
+		switch f.Name {
+		case "keep-last":
+			c.Artifacts.KeepLast = d.Int(f.Value, "artifacts.keep-last", 0, 1<<30)
+		case "keep-younger":
+			c.Artifacts.KeepYounger = d.Duration(f.Value, "artifacts.keep-younger")
+		case "window":
+			c.Artifacts.Window = d.Duration(f.Value, "artifacts.window")
+		}
+	}
+}
+
 // EnvVars maps each environment variable to what it sets; every flag that
 // configures slipway has one.
 var EnvVars = []string{
 	"SLIPWAY_STATE_DIR", "SLIPWAY_PARALLEL", "SLIPWAY_STEP_TIMEOUT", "SLIPWAY_RUN_TIMEOUT",
 	"SLIPWAY_GRACE", "SLIPWAY_SANDBOX", "SLIPWAY_SECRETS_FILE", "SLIPWAY_RETENTION_MAX_AGE",
-	"SLIPWAY_RETENTION_MAX_RUNS", "SLIPWAY_CACHE_MAX_SIZE",
+	"SLIPWAY_RETENTION_MAX_RUNS", "SLIPWAY_CACHE_MAX_SIZE", "SLIPWAY_REGISTRY", "SLIPWAY_REGISTRY_INSECURE",
+	"SLIPWAY_CACHE_REMOTE",
 }
 
 func (c *Config) applyEnv(getenv func(string) string) error {
@@ -192,6 +252,9 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	set("SLIPWAY_RETENTION_MAX_AGE", func(v string) (err error) { c.Retention.MaxAge, err = time.ParseDuration(v); return })
 	set("SLIPWAY_RETENTION_MAX_RUNS", func(v string) (err error) { c.Retention.MaxRuns, err = strconv.Atoi(v); return })
 	set("SLIPWAY_CACHE_MAX_SIZE", func(v string) (err error) { c.Retention.CacheMaxSize, err = ParseSize(v); return })
+	set("SLIPWAY_REGISTRY", func(v string) error { c.Registry.External = v; return nil })
+	set("SLIPWAY_REGISTRY_INSECURE", func(v string) (err error) { c.Registry.Insecure, err = strconv.ParseBool(v); return })
+	set("SLIPWAY_CACHE_REMOTE", func(v string) error { c.CacheRemote = v; return nil })
 	return errors.Join(errs...)
 }
 

@@ -2,9 +2,12 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipway-ci/slipway/internal/trust"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -16,8 +19,15 @@ func TestLoadFile(t *testing.T) {
 	}
 	want := Config{File: "testdata/good.yaml", StateDir: "/var/lib/slipway", Parallel: 8, StepTimeout: 30 * time.Minute,
 		RunTimeout: 2 * time.Hour, Grace: 5 * time.Second, Sandbox: "strict", SecretsFile: "/etc/slipway/secrets.yaml",
-		Retention: Retention{MaxAge: 168 * time.Hour, MaxRuns: 50, CacheMaxSize: 2 << 30}}
-	if c != want {
+		Retention:   Retention{MaxAge: 168 * time.Hour, MaxRuns: 50, CacheMaxSize: 2 << 30},
+		Registry:    Registry{External: "127.0.0.1:5000/team", Insecure: true},
+		Artifacts:   ArtifactRetention{KeepLast: 3, KeepYounger: 48 * time.Hour, Window: 720 * time.Hour},
+		CacheRemote: "127.0.0.1:5000/team/cache",
+		Trust: trust.Policy{Set: true, Builder: "https://slipway.dev/builder/local", Sources: []string{"github.com/acme/hello"},
+			Require: []string{"signature"}, Environments: map[string][]string{"production": {"provenance", "sbom"}},
+			Keys: []trust.Key{{Name: "release", Public: "keys/release.pub", NotAfter: time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)},
+				{Name: "old", Public: "keys/old.pub", Revoked: true}}}}
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got  %+v\nwant %+v", c, want)
 	}
 }

@@ -24,6 +24,7 @@ func (p *decoder) lint(s *Spec) {
 		p.lintStep(st, groups, instances)
 	}
 	p.lintCycles(s)
+	p.lintEnvironments(s)
 }
 
 func (p *decoder) lintStep(st *Step, groups map[string]*Step, instances map[string]bool) {

@@ -73,6 +73,8 @@ func (p *decoder) spec(root *yaml.Node) *Spec {
 			s.Timeout = p.d.Duration(f.Value, "timeout")
 		case "concurrency":
 			s.Concurrency = p.concurrency(f.Value)
+		case "environments":
+			s.Environments = p.environments(f.Value)
 		}
 	}
 	if stepsNode == nil && root.Kind == yaml.MappingNode {

@@ -16,6 +16,8 @@ type Spec struct {
 	Env         map[string]string // applies to every step; a step's env wins
 	Timeout     time.Duration     // whole run; 0 = the configured default
 	Steps       []*Step           // in file order
+	// Environments are where artifacts are promoted, in file order.
+	Environments []*Environment
 }
 
 // Concurrency serialises runs of the same group across processes.
@@ -113,4 +115,4 @@ var stepKeys = []string{
 	"reports", "sandbox", "executor",
 }
 
-var topKeys = []string{"steps", "env", "timeout", "concurrency"}
+var topKeys = []string{"steps", "env", "timeout", "concurrency", "environments"}
