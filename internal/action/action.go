@@ -11,8 +11,11 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/slipway-ci/slipway/internal/change"
 )
 
 // Action is one built-in step.
@@ -41,6 +44,14 @@ type Invocation struct {
 	With   map[string]any    // validated against Schema, matrix values substituted
 	Env    map[string]string // the step's environment, secrets included
 	Output io.Writer         // the step's log
+
+	Change     change.Info // the commit the run is for
+	SpecFile   string      // the pipeline file, absolute
+	SpecDigest string      // sha256 of the pipeline file, hex
+	// Sandboxed says whether every `run:` step of this run ran in the
+	// sandbox, which provenance must not claim when it is false.
+	Sandboxed  bool
+	RunStarted time.Time
 }
 
 // Planned lists built-ins that later versions bring; lint names them

@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-ci/slipway/internal/engine"
 	"github.com/slipway-ci/slipway/internal/executor"
 	"github.com/slipway-ci/slipway/internal/executor/local"
+	"github.com/slipway-ci/slipway/internal/release"
 	"github.com/slipway-ci/slipway/internal/store/sqlite"
 )
 
@@ -32,6 +33,8 @@ type App struct {
 	Local   *local.Executor
 	Actions *action.Registry
 	Engine  *engine.Engine
+	// Release publishes, signs, verifies and promotes artifacts.
+	Release *release.Service
 	// Environ is slipway's own environment (os.Environ in production).
 	Environ []string
 	// BlobGrace is how old unreferenced content must be to be swept.
@@ -68,8 +71,10 @@ func Open(ctx context.Context, cfg config.Config, environ []string) (*App, error
 		return nil, err
 	}
 	a := &App{Config: cfg, Store: db, Blobs: blobs, Cache: cache.NewLocal(db.CacheIndex(), blobs),
-		Local: local.New(local.Options{}), Actions: action.NewRegistry(), Environ: environ,
-		BlobGrace: DefaultBlobGrace}
+		Local: local.New(local.Options{}), Environ: environ, BlobGrace: DefaultBlobGrace}
+	a.Release = release.New(release.Options{StateDir: dir, Artifacts: db.Artifacts(), Registry: cfg.Registry,
+		Trust: cfg.Trust, Getenv: a.env, Version: Version})
+	a.Actions = action.NewRegistry(a.Release.Actions()...)
 	a.Engine = &engine.Engine{
 		Store: db, Blobs: blobs, Cache: a.Cache, Actions: a.Actions, StateDir: dir, CacheMAC: mac,
 		Executors: map[string]executor.Executor{"local": a.Local},
@@ -79,8 +84,13 @@ func Open(ctx context.Context, cfg config.Config, environ []string) (*App, error
 	return a, nil
 }
 
-// Close releases the state dir.
-func (a *App) Close() error { return a.Store.Close() }
+// Version is slipway's version, set by the CLI; it goes into provenance.
+var Version = "dev"
+
+// Close releases the state dir (and the registry when this process served it).
+func (a *App) Close() error {
+	return errors.Join(a.Release.Close(), a.Store.Close())
+}
 
 // SandboxDefault resolves the configured default sandbox mode: "auto" is on
 // where bwrap is available.

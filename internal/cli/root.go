@@ -50,6 +50,7 @@ type globals struct {
 // Run runs the command line and returns the process exit code.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ []string) int {
 	closeInheritedFDs()
+	app.Version = version
 	g := &globals{stdout: stdout, stderr: stderr, environ: environ, getenv: lookup(environ)}
 	root := newRoot(g)
 	root.SetArgs(args)
@@ -99,7 +100,7 @@ default ${XDG_STATE_HOME:-~/.local/state}/slipway. Configuration comes from
 		return nil
 	}
 	root.AddCommand(newRunCmd(g), newLintCmd(g), newSchemaCmd(g), newLogsCmd(g), newPruneCmd(g),
-		newVersionCmd(g), newTestsCmd(g), newRunsCmd(g))
+		newVersionCmd(g), newTestsCmd(g), newRunsCmd(g), newRegistryCmd(g), newKeysCmd(g), newArtifactCmd(g))
 	markUsageErrors(root)
 	return root
 }

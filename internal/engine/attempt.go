@@ -189,7 +189,8 @@ func (r *runState) runAction(ctx context.Context, ns *nodeState, dir string, sin
 		env[s] = r.req.Secrets[s]
 	}
 	err := act.Run(ctx, &action.Invocation{RunID: r.run.ID, Step: n.Name, Root: r.req.Root, Dir: dir,
-		With: n.With, Env: env, Output: sink})
+		With: n.With, Env: env, Output: sink, Change: r.req.Change, SpecFile: r.req.Plan.Spec.File,
+		SpecDigest: r.req.Plan.Spec.Digest, Sandboxed: r.allSandboxed(), RunStarted: r.run.StartedAt})
 	switch {
 	case ctx.Err() != nil:
 		return outCancelled, cancelReason(ctx)
@@ -219,6 +220,16 @@ func (r *runState) sandboxMode(n *pipeline.Node) executor.SandboxMode {
 		return executor.SandboxStrict
 	}
 	return executor.SandboxOff
+}
+
+// allSandboxed reports whether every `run:` step of the plan runs sandboxed.
+func (r *runState) allSandboxed() bool {
+	for _, n := range r.req.Plan.Nodes {
+		if n.Step.Uses == "" && r.sandboxMode(n) == executor.SandboxOff {
+			return false
+		}
+	}
+	return true
 }
 
 func writable(paths ...string) []string {

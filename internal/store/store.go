@@ -26,6 +26,7 @@ type Store interface {
 	Runs() Runs
 	Tests() Tests
 	CacheIndex() CacheIndex
+	Artifacts() Artifacts
 	Close() error
 }
 

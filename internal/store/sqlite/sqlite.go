@@ -96,6 +96,9 @@ func (d *DB) Tests() store.Tests { return tests{d.db} }
 // CacheIndex returns the cache index.
 func (d *DB) CacheIndex() store.CacheIndex { return cacheIndex{d.db} }
 
+// Artifacts returns the artifacts aggregate.
+func (d *DB) Artifacts() store.Artifacts { return artifacts{d.db} }
+
 func tx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	t, err := db.BeginTx(ctx, nil)
 	if err != nil {

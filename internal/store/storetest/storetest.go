@@ -23,6 +23,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("TestResults", func(t *testing.T) { testResults(t, open(t)) })
 	t.Run("CacheIndex", func(t *testing.T) { testCacheIndex(t, open(t)) })
 	t.Run("ConcurrentSaves", func(t *testing.T) { testConcurrent(t, open(t)) })
+	runArtifacts(t, open)
 }
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)

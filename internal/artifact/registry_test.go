@@ -1,0 +1,93 @@
+package artifact
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sirupsen/logrus"
+)
+
+// newRegistry starts a real CNCF distribution registry on 127.0.0.1:0 with
+// filesystem storage in a temporary directory and deletion enabled, and
+// returns its host:port.
+func newRegistry(t testing.TB) string {
+	t.Helper()
+	os.Setenv("OTEL_TRACES_EXPORTER", "none") //nolint:errcheck // tracing is off in every test
+	logrus.SetLevel(logrus.FatalLevel)        // 404s are expected answers, not news
+	cfg := &configuration.Configuration{Version: "0.1"}
+	cfg.Storage = configuration.Storage{
+		"filesystem": configuration.Parameters{"rootdirectory": t.TempDir()},
+		"delete":     configuration.Parameters{"enabled": true},
+	}
+	cfg.HTTP.Secret = "slipway-test"
+	cfg.Log.AccessLog.Disabled = true
+	app := handlers.NewApp(context.Background(), cfg)
+	srv := httptest.NewServer(app)
+	t.Cleanup(srv.Close)
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Host
+}
+
+// counter records the requests a client sends, as "METHOD path?query".
+type counter struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	line := r.Method + " " + r.URL.Path
+	if r.URL.RawQuery != "" {
+		line += "?" + r.URL.RawQuery
+	}
+	c.reqs = append(c.reqs, line)
+	c.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func (c *counter) reset() {
+	c.mu.Lock()
+	c.reqs = nil
+	c.mu.Unlock()
+}
+
+// count returns the requests with method whose path contains part.
+func (c *counter) count(method, part string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, r := range c.reqs {
+		if strings.HasPrefix(r, method+" ") && strings.Contains(r, part) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func testClient(t testing.TB) (*Client, *counter) {
+	t.Helper()
+	cnt := &counter{}
+	return NewClient(ClientOptions{Insecure: true, Transport: cnt, UserAgent: "slipway-test"}), cnt
+}
+
+func repoRef(t testing.TB, host, repo string) name.Repository {
+	t.Helper()
+	r, err := name.NewRepository(host+"/"+repo, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
