@@ -354,4 +354,3 @@ func absDir(d string) string {
 	}
 	return d
 }
-

@@ -46,8 +46,8 @@ func attach(ctx context.Context, d name.Digest, artifactType string, data []byte
 	cd, _ := cfg.Digest()
 	m := v1.Manifest{
 		SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: artifactType,
-		Config: v1.Descriptor{MediaType: mediaTypeEmpty, Digest: cd, Size: int64(len(emptyConfig))},
-		Layers: []v1.Descriptor{{MediaType: types.MediaType(artifactType), Digest: ld, Size: int64(len(data))}},
+		Config:  v1.Descriptor{MediaType: mediaTypeEmpty, Digest: cd, Size: int64(len(emptyConfig))},
+		Layers:  []v1.Descriptor{{MediaType: types.MediaType(artifactType), Digest: ld, Size: int64(len(data))}},
 		Subject: &v1.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size},
 	}
 	raw, err := json.Marshal(m)

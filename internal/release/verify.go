@@ -62,10 +62,10 @@ func (r *Report) add(name string, ok bool, format string, args ...any) {
 
 // VerifyOptions tune Verify.
 type VerifyOptions struct {
-	Env    string       // whose policy applies; "" = the policy for every environment
-	Extra  []string     // requirements added by the pipeline's environment block
+	Env    string        // whose policy applies; "" = the policy for every environment
+	Extra  []string      // requirements added by the pipeline's environment block
 	Policy *trust.Policy // nil = the configured policy
-	Deep   bool         // re-hash every blob
+	Deep   bool          // re-hash every blob
 }
 
 // Verify checks an artifact against the trust policy. The error is for
