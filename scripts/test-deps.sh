@@ -22,3 +22,11 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   }
 fi
 echo "test-deps: bwrap $(bwrap --version | awk '{print $2}'), $(git --version)"
+
+# Real peers of the supply-chain tests, built once into a versioned cache.
+here="$(cd "$(dirname "$0")" && pwd)"
+"$here/go-tool.sh" cosign v3.1.3 github.com/sigstore/cosign/v3/cmd/cosign >/dev/null
+"$here/go-tool.sh" crane v0.22.1 github.com/google/go-containerregistry/cmd/crane >/dev/null
+"$here/go-tool.sh" oras v1.3.6 oras.land/oras/cmd/oras >/dev/null
+command -v node >/dev/null 2>&1 && "$here/sbom-validate/install.sh" >/dev/null
+echo "test-deps: cosign, crane, oras cached in ${SLIPWAY_TOOLS:-$HOME/.cache/slipway-tools}"

@@ -14,6 +14,7 @@ import (
 	"github.com/slipway-ci/slipway/internal/change"
 	"github.com/slipway-ci/slipway/internal/pipeline"
 	"github.com/slipway-ci/slipway/internal/quality"
+	"github.com/slipway-ci/slipway/internal/release"
 	"github.com/slipway-ci/slipway/internal/yamlpos"
 )
 
@@ -55,7 +56,7 @@ func runLint(ctx context.Context, g *globals, o lintOptions, files []string) err
 		extra = append(extra, filepath.Join(filepath.Dir(spec), ".slipway", "quarantine.yaml"))
 	}
 	var problems []lintProblem
-	reg := action.NewRegistry()
+	reg := action.NewRegistry(release.New(release.Options{}).Actions()...)
 	for _, f := range files {
 		_, err := pipeline.Load(f, reg)
 		problems = append(problems, toProblems(f, err)...)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/slipway-ci/slipway/internal/action"
 	"github.com/slipway-ci/slipway/internal/pipeline"
+	"github.com/slipway-ci/slipway/internal/release"
 )
 
 func newSchemaCmd(g *globals) *cobra.Command {
@@ -17,7 +18,7 @@ func newSchemaCmd(g *globals) *cobra.Command {
   # VS Code (YAML extension): "yaml.schemas": {".slipway.schema.json": ".slipway.yaml"}`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			raw, err := pipeline.Schema(action.NewRegistry())
+			raw, err := pipeline.Schema(action.NewRegistry(release.New(release.Options{}).Actions()...))
 			if err != nil {
 				return err
 			}
