@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/slipway-ci/slipway/internal/change"
 )
 
 func TestCompareVersions(t *testing.T) {
@@ -35,8 +37,8 @@ func TestCompareVersions(t *testing.T) {
 		t.Error("build metadata changed precedence")
 	}
 	for _, bad := range []string{"v01.0.0", "v1.0", "v1.0.0-", "v1.0.0-01", "v1.0.0+", "v1.0.0-a..b", "v1.0.0-ä"} {
-		if _, ok := parseSemver(bad); ok {
-			t.Errorf("parseSemver(%q) accepted", bad)
+		if _, _, ok := change.ParseVersion(bad); ok {
+			t.Errorf("ParseVersion(%q) accepted", bad)
 		}
 	}
 }
@@ -148,7 +150,7 @@ func FuzzCompareVersions(f *testing.F) {
 		if ab != -ba || CompareVersions(a, a) != 0 {
 			t.Fatalf("CompareVersions(%q, %q) = %d, reverse %d", a, b, ab, ba)
 		}
-		if _, ok := parseSemver(a); ok && !strings.Contains(TagSafe(a), "+") {
+		if _, _, ok := change.ParseVersion(a); ok && !strings.Contains(TagSafe(a), "+") {
 			return
 		} else if ok {
 			t.Fatalf("TagSafe(%q) kept a '+'", a)

@@ -129,3 +129,27 @@ func cmpUint(a, b uint64) int {
 	}
 	return 0
 }
+
+// ParseVersion reads a semantic version tag such as v1.2.3-rc.1+build:
+// its MAJOR.MINOR.PATCH, and whether it is a prerelease.
+func ParseVersion(s string) (core [3]uint64, prerelease, ok bool) {
+	v, ok := parseSemver(s)
+	return v.core, len(v.pre) > 0, ok
+}
+
+// CompareVersions orders two versions by semver precedence (build metadata
+// ignored) and returns -1, 0 or +1. Invalid versions sort before valid ones
+// and among themselves as strings.
+func CompareVersions(a, b string) int {
+	va, okA := parseSemver(a)
+	vb, okB := parseSemver(b)
+	switch {
+	case !okA && !okB:
+		return strings.Compare(a, b)
+	case !okA:
+		return -1
+	case !okB:
+		return 1
+	}
+	return va.compare(vb)
+}
