@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make bench: slipway side by side with its peers (make, sha256sum, a plain
-# file write), plus the engine's and the masker's micro-benchmarks. Each
-# line ends with the figures and the ratio; nothing here passes or fails on
-# timing.
+# file write, crane copy for promotion), plus the engine's and the masker's
+# micro-benchmarks. Each line ends with the figures and the ratio; nothing
+# here passes or fails on timing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v make >/dev/null || { echo "bench: make is required" >&2; exit 1; }
@@ -10,3 +10,7 @@ echo "== slipway vs peers (cmd/slipway)"
 SLIPWAY_E2E=1 go test -run '^$' -bench . -benchtime "${BENCHTIME:-5x}" -timeout 30m ./cmd/slipway/ | grep -E '^Benchmark|^ok|FAIL'
 echo "== engine, executor, masker"
 go test -run '^$' -bench 'DAG200|True|Writer' -benchtime 5x ./internal/engine/ ./internal/executor/local/ ./internal/secrets/ | grep -E '^Benchmark|FAIL'
+echo "== promotion vs crane copy (internal/artifact, ${SLIPWAY_BENCH_PROMOTE_SIZE:-1GiB} artifact)"
+# The registry's storage lives in the test's TempDir and is removed with it.
+SLIPWAY_TOOL_CRANE=$(scripts/go-tool.sh crane v0.22.1 github.com/google/go-containerregistry/cmd/crane) \
+  go test -run '^$' -bench PromoteVsCrane -benchtime 1x -timeout 15m ./internal/artifact/ | grep -vE '^(goos|goarch|pkg|cpu):|^PASS$'

@@ -5,41 +5,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
-
-// tool finds an external binary: $SLIPWAY_TOOL_<NAME>, else the tools cache,
-// else $PATH. It skips the test when missing, unless SLIPWAY_TEST_REQUIRE
-// lists the tool.
-func tool(t *testing.T, name, version string) string {
-	t.Helper()
-	if p := os.Getenv("SLIPWAY_TOOL_" + strings.ToUpper(name)); p != "" {
-		return p
-	}
-	cache := os.Getenv("SLIPWAY_TOOLS")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "slipway-tools")
-	}
-	if p := filepath.Join(cache, name+"-"+version, name); isExec(p) {
-		return p
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if slices.Contains(strings.Split(os.Getenv("SLIPWAY_TEST_REQUIRE"), ","), name) {
-		t.Fatalf("%s is required (SLIPWAY_TEST_REQUIRE) but missing", name)
-	}
-	t.Skipf("%s not found", name)
-	return ""
-}
-
-func isExec(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
-}
 
 func runTool(t *testing.T, bin string, args ...string) string {
 	t.Helper()
@@ -52,7 +22,7 @@ func runTool(t *testing.T, bin string, args ...string) string {
 
 // oras pulls the files of an artifact back, under their names.
 func TestOrasPullsArtifact(t *testing.T) {
-	oras := tool(t, "oras", "v1.3.6")
+	oras := testtool.Find(t, "oras", "v1.3.6")
 	ctx := context.Background()
 	host := newRegistry(t)
 	c, _ := testClient(t)
@@ -83,7 +53,7 @@ func TestOrasPullsArtifact(t *testing.T) {
 
 // crane reads the image config.
 func TestCraneReadsImage(t *testing.T) {
-	crane := tool(t, "crane", "v0.22.1")
+	crane := testtool.Find(t, "crane", "v0.22.1")
 	ctx := context.Background()
 	host := newRegistry(t)
 	c, _ := testClient(t)

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"testing"
 	"time"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
 // conformanceSuite is the OCI distribution-spec conformance suite, a go
@@ -20,7 +22,7 @@ const conformanceSuite = "github.com/opencontainers/distribution-spec/conformanc
 // It is slow (it builds the suite), so it runs only with
 // SLIPWAY_CONFORMANCE=1 or "conformance" in SLIPWAY_TEST_REQUIRE.
 func TestConformance(t *testing.T) {
-	if os.Getenv("SLIPWAY_CONFORMANCE") != "1" && !required("conformance") {
+	if os.Getenv("SLIPWAY_CONFORMANCE") != "1" && !testtool.Required("conformance") {
 		t.Skip("set SLIPWAY_CONFORMANCE=1 to run the OCI conformance suite")
 	}
 	if testing.Short() {

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -71,44 +68,4 @@ func ref(tb testing.TB, addr, repoTag string) name.Reference {
 
 func withAuth(user, pass string) remote.Option {
 	return remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}))
-}
-
-// tool finds an external binary: $SLIPWAY_TOOL_<NAME>, the slipway tool
-// cache, then $PATH. It skips the test when missing unless
-// SLIPWAY_TEST_REQUIRE names the tool.
-func tool(tb testing.TB, name, version string) string {
-	tb.Helper()
-	if p := os.Getenv("SLIPWAY_TOOL_" + strings.ToUpper(name)); p != "" {
-		return p
-	}
-	cache := os.Getenv("SLIPWAY_TOOLS")
-	if cache == "" {
-		home, _ := os.UserHomeDir()
-		cache = filepath.Join(home, ".cache", "slipway-tools")
-	}
-	if p := filepath.Join(cache, name+"-"+version, name); isExecutable(p) {
-		return p
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if required(name) {
-		tb.Fatalf("%s not found and SLIPWAY_TEST_REQUIRE requires it", name)
-	}
-	tb.Skipf("%s not found (set SLIPWAY_TOOL_%s or run scripts/go-tool.sh)", name, strings.ToUpper(name))
-	return ""
-}
-
-func required(name string) bool {
-	for _, n := range strings.Split(os.Getenv("SLIPWAY_TEST_REQUIRE"), ",") {
-		if strings.TrimSpace(n) == name {
-			return true
-		}
-	}
-	return false
-}
-
-func isExecutable(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }

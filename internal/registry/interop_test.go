@@ -14,6 +14,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
 const (
@@ -50,7 +52,7 @@ func dockerConfig(tb testing.TB, addr, user, pass string) []string {
 }
 
 func TestOrasFileRoundTrip(t *testing.T) {
-	oras := tool(t, "oras", orasVersion)
+	oras := testtool.Find(t, "oras", orasVersion)
 	dir := t.TempDir()
 	s := serve(t, Options{StateDir: dir})
 	c := credsOf(t, dir)
@@ -89,7 +91,7 @@ func TestOrasFileRoundTrip(t *testing.T) {
 }
 
 func TestCranePushPull(t *testing.T) {
-	crane := tool(t, "crane", craneVersion)
+	crane := testtool.Find(t, "crane", craneVersion)
 	dir := t.TempDir()
 	s := serve(t, Options{StateDir: dir})
 	c := credsOf(t, dir)
@@ -127,7 +129,7 @@ func TestCranePushPull(t *testing.T) {
 }
 
 func TestCraneReadsGoContainerRegistryPush(t *testing.T) {
-	crane := tool(t, "crane", craneVersion)
+	crane := testtool.Find(t, "crane", craneVersion)
 	dir := t.TempDir()
 	s := serve(t, Options{StateDir: dir})
 	c := credsOf(t, dir)

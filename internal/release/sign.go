@@ -17,6 +17,7 @@ import (
 	"github.com/slipway-ci/slipway/internal/store"
 	"github.com/slipway-ci/slipway/internal/supplychain"
 	"github.com/slipway-ci/slipway/internal/supplychain/sbom"
+	"github.com/slipway-ci/slipway/internal/trust"
 )
 
 // Key names in the state dir's keys directory.
@@ -204,12 +205,12 @@ func statement(a *store.Artifact, predicateType string, predicate []byte) ([]byt
 	})
 }
 
-// TrustedKeys returns the keys of the trust policy, each with its public
-// part loaded; without configured keys, every public key in the state
-// dir's keys directory (current and rotated).
-func (s *Service) trustedKeys() ([]trustedKey, error) {
+// trustedKeys returns the keys of the policy, each with its public part
+// loaded; without configured keys, every public key in the state dir's keys
+// directory (current and rotated).
+func (s *Service) trustedKeys(p trust.Policy) ([]trustedKey, error) {
 	var out []trustedKey
-	if len(s.o.Trust.Keys) == 0 {
+	if len(p.Keys) == 0 {
 		infos, err := supplychain.ListKeys(s.keysDir())
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -223,7 +224,7 @@ func (s *Service) trustedKeys() ([]trustedKey, error) {
 		}
 		return out, nil
 	}
-	for _, k := range s.o.Trust.Keys {
+	for _, k := range p.Keys {
 		src := k.Public
 		var data []byte
 		if strings.Contains(src, "-----BEGIN") {

@@ -92,7 +92,7 @@ func (s *Service) Verify(ctx context.Context, refText string, o VerifyOptions) (
 	if o.Deep {
 		s.deep(ctx, d, rep)
 	}
-	keys, err := s.trustedKeys()
+	keys, err := s.trustedKeys(policy)
 	if err != nil {
 		return nil, err
 	}
@@ -264,13 +264,44 @@ func (s *Service) checkSignature(rep *Report, ev *supplychain.Evidence, keys []t
 		}
 		whys = append(whys, why)
 	}
-	for _, u := range ev.Unverified {
-		whys = append(whys, fmt.Sprintf("%s: %v", u.Source, u.Err))
-	}
+	whys = append(whys, unverified(ev, keys)...)
 	if len(whys) == 0 {
 		whys = append(whys, "not signed")
 	}
 	rep.add(trust.Signature, false, "%s", strings.Join(whys, "; "))
+}
+
+// unverified sums up the signatures and attestations that did not verify,
+// one short reason per kind of failure.
+func unverified(ev *supplychain.Evidence, keys []trustedKey) []string {
+	var untrusted, other, invalid int
+	var example error
+	for _, u := range ev.Unverified {
+		switch {
+		case errors.Is(u.Err, supplychain.ErrNoTrustedKey):
+			untrusted++
+		case errors.Is(u.Err, supplychain.ErrSubjectMismatch):
+			other++
+		default:
+			invalid++
+			example = u.Err
+		}
+	}
+	var out []string
+	if untrusted > 0 {
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = k.name
+		}
+		out = append(out, fmt.Sprintf("%d signed entries verify with no trusted key (trusted: %s)", untrusted, strings.Join(names, ", ")))
+	}
+	if other > 0 {
+		out = append(out, fmt.Sprintf("%d signed entries are about another digest (copied from another artifact?)", other))
+	}
+	if invalid > 0 {
+		out = append(out, fmt.Sprintf("%d entries are malformed (first: %v)", invalid, example))
+	}
+	return out
 }
 
 func (s *Service) checkAttestation(rep *Report, kind, predicate string, ev *supplychain.Evidence, keys []trustedKey, digest string, now time.Time) []byte {
@@ -295,6 +326,7 @@ func (s *Service) checkAttestation(rep *Report, kind, predicate string, ev *supp
 	}
 	if len(whys) == 0 {
 		whys = append(whys, fmt.Sprintf("no %s attestation (%s) by a trusted key", kind, predicate))
+		whys = append(whys, unverified(ev, keys)...)
 	}
 	rep.add(kind, false, "%s", strings.Join(whys, "; "))
 	return nil

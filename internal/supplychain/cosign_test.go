@@ -13,46 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
-
-// cosignTool finds cosign v3.1.3: $SLIPWAY_TOOL_COSIGN, the tools cache, or
-// $PATH. It skips the test when missing unless SLIPWAY_TEST_REQUIRE lists
-// "cosign".
-func cosignTool(t *testing.T) string {
-	t.Helper()
-	candidates := []string{os.Getenv("SLIPWAY_TOOL_COSIGN")}
-	cache := os.Getenv("SLIPWAY_TOOLS")
-	if cache == "" {
-		if home, err := os.UserHomeDir(); err == nil {
-			cache = filepath.Join(home, ".cache", "slipway-tools")
-		}
-	}
-	if cache != "" {
-		candidates = append(candidates, filepath.Join(cache, "cosign-v3.1.3", "cosign"))
-	}
-	if p, err := exec.LookPath("cosign"); err == nil {
-		candidates = append(candidates, p)
-	}
-	for _, c := range candidates {
-		if st, err := os.Stat(c); c != "" && err == nil && !st.IsDir() {
-			return c
-		}
-	}
-	if required("cosign") {
-		t.Fatal("cosign is required (SLIPWAY_TEST_REQUIRE) but was not found")
-	}
-	t.Skip("cosign not found; set SLIPWAY_TOOL_COSIGN or build it with scripts/go-tool.sh")
-	return ""
-}
-
-func required(tool string) bool {
-	for _, r := range strings.Split(os.Getenv("SLIPWAY_TEST_REQUIRE"), ",") {
-		if strings.TrimSpace(r) == tool {
-			return true
-		}
-	}
-	return false
-}
 
 // cosignRunner runs cosign with a private HOME and TUF cache, so it neither
 // reads the user's config nor depends on the network.
@@ -64,7 +27,7 @@ type cosignRunner struct {
 func newCosign(t *testing.T) *cosignRunner {
 	t.Helper()
 	home := t.TempDir()
-	return &cosignRunner{bin: cosignTool(t), home: home, env: []string{
+	return &cosignRunner{bin: testtool.Find(t, "cosign", "v3.1.3"), home: home, env: []string{
 		"HOME=" + home, "TUF_ROOT=" + filepath.Join(home, "tuf"), "PATH=" + os.Getenv("PATH"),
 		"SIGSTORE_NO_CACHE=true", "COSIGN_YES=true",
 	}}

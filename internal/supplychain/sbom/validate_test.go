@@ -11,29 +11,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
 // validatorDir is scripts/sbom-validate, relative to this package.
 var validatorDir = filepath.Join("..", "..", "..", "scripts", "sbom-validate")
-
-// requireTool skips when a tool is missing, or fails when SLIPWAY_TEST_REQUIRE names it.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	if p := os.Getenv("SLIPWAY_TOOL_" + strings.ToUpper(name)); p != "" {
-		return p
-	}
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	for _, req := range strings.Split(os.Getenv("SLIPWAY_TEST_REQUIRE"), ",") {
-		if strings.TrimSpace(req) == name {
-			t.Fatalf("%s is required (SLIPWAY_TEST_REQUIRE) but not found: %v", name, err)
-		}
-	}
-	t.Skipf("%s not found: %v", name, err)
-	return ""
-}
 
 var installValidators = sync.OnceValues(func() (string, error) {
 	start := time.Now()
@@ -82,7 +65,7 @@ func validate(t testing.TB, node, kind string, docs [][]byte) (int, []bool, stri
 }
 
 func TestValidateWithRealValidators(t *testing.T) {
-	node := requireTool(t, "node")
+	node := testtool.Find(t, "node", "")
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +109,7 @@ func TestValidateWithRealValidators(t *testing.T) {
 
 // TestValidatorsRejectBrokenSBOMs proves the validation above can fail.
 func TestValidatorsRejectBrokenSBOMs(t *testing.T) {
-	node := requireTool(t, "node")
+	node := testtool.Find(t, "node", "")
 	pkgs := fixturePackages(t)
 	breakages := map[string][][2]string{ // kind -> (old, new) replacements, one per document
 		"cyclonedx": {
