@@ -13,30 +13,30 @@ const (
 
 // Artifact is one pushed manifest, named by its digest within a repository.
 type Artifact struct {
-	ID      int64
-	Repo    string // repository without the registry host: "hello", "team/hello"
-	Digest  string // "sha256:..."
-	Kind    string // KindImage or KindArtifact
-	Tags    []string
-	Version string
-	Commit  string
-	RunID   int64
-	Size    int64
-	Created time.Time
-	Deleted *time.Time // set once retention removed it from the registry
+	ID      int64      `json:"id"`
+	Repo    string     `json:"repo"`   // repository without the registry host: "hello", "team/hello"
+	Digest  string     `json:"digest"` // "sha256:..."
+	Kind    string     `json:"kind"`   // KindImage or KindArtifact
+	Tags    []string   `json:"tags"`
+	Version string     `json:"version"`
+	Commit  string     `json:"commit"`
+	RunID   int64      `json:"run_id"`
+	Size    int64      `json:"size"`
+	Created time.Time  `json:"created"`
+	Deleted *time.Time `json:"deleted,omitempty"` // set once retention removed it from the registry
 }
 
 // Promotion makes one digest the current one of a repository in an
 // environment.
 type Promotion struct {
-	ID       int64
-	Env      string
-	Repo     string
-	Digest   string
-	Actor    string
-	Reason   string
-	At       time.Time
-	Previous string // digest current before this promotion, "" for the first
+	ID       int64     `json:"id"`
+	Env      string    `json:"environment"`
+	Repo     string    `json:"repo"`
+	Digest   string    `json:"digest"`
+	Actor    string    `json:"actor"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+	Previous string    `json:"previous,omitempty"` // digest current before this promotion, "" for the first
 }
 
 // ArtifactFilter selects artifacts; zero fields match everything.
