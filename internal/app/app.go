@@ -76,7 +76,7 @@ func Open(ctx context.Context, cfg config.Config, environ []string) (*App, error
 		Trust: cfg.Trust, Getenv: a.env, Version: Version})
 	a.Actions = action.NewRegistry(a.Release.Actions()...)
 	a.Engine = &engine.Engine{
-		Store: db, Blobs: blobs, Cache: a.Cache, Actions: a.Actions, StateDir: dir, CacheMAC: mac,
+		Store: db, Blobs: blobs, Cache: a.engineCache(), Actions: a.Actions, StateDir: dir, CacheMAC: mac,
 		Executors: map[string]executor.Executor{"local": a.Local},
 		Hidden:    a.hiddenPaths(), BaseEnv: baseEnv(environ), LookupEnv: a.lookupEnv,
 		Now: time.Now,
@@ -105,10 +105,13 @@ func (a *App) SandboxDefault() string {
 }
 
 // hiddenPaths are what sandboxed steps must not see: the state dir (keys,
-// database, cache), slipway's config and secrets files, registry credentials.
+// database, cache), slipway's config and secrets files, registry
+// credentials, and the machine's temporary directories, where other state
+// dirs and other builds' files may lie (steps get private empty ones; the
+// workspace and the step's TMPDIR stay reachable even when inside them).
 func (a *App) hiddenPaths() []string {
 	home := a.env("HOME")
-	paths := []string{a.Config.StateDir}
+	paths := []string{a.Config.StateDir, os.TempDir(), "/tmp", "/var/tmp"}
 	if f := config.DefaultFile(a.env); f != "" {
 		paths = append(paths, filepath.Dir(f))
 	}

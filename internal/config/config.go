@@ -36,9 +36,15 @@ type Config struct {
 	Retention   Retention
 	Registry    Registry
 	Artifacts   ArtifactRetention
-	// CacheRemote is an OCI repository ("host/path") that shares step cache
-	// entries between machines; "" = local only.
+	// CacheRemote shares step cache entries between state dirs and machines
+	// through an OCI registry: "" = local only; CacheRemoteRegistry (or
+	// "embedded") = the repository slipway/cache of the registry artifacts
+	// go to (embedded or Registry.External); anything else is an OCI
+	// repository "host[:port]/path", reached with Docker's credentials.
 	CacheRemote string
+	// CacheRemoteReadOnly looks entries up in CacheRemote but never pushes
+	// (e.g. developer machines reading what CI filled).
+	CacheRemoteReadOnly bool
 	// Trust is the authoritative trust policy; repositories can only tighten it.
 	Trust trust.Policy
 }
@@ -132,7 +138,7 @@ func Load(path string, getenv func(string) string) (Config, error) {
 }
 
 var fileKeys = []string{"state-dir", "parallel", "step-timeout", "run-timeout", "grace", "sandbox", "secrets-file", "retention",
-	"registry", "artifacts", "cache-remote", "trust"}
+	"registry", "artifacts", "cache-remote", "cache-remote-readonly", "trust"}
 
 func (c *Config) readFile(path string) error {
 	data, err := os.ReadFile(path)
@@ -176,6 +182,11 @@ func (c *Config) parse(name string, data []byte) error {
 			c.readArtifacts(&d, f.Value)
 		case "cache-remote":
 			c.CacheRemote = d.String(f.Value, f.Name)
+			if err := CheckCacheRemote(c.CacheRemote); err != nil {
+				d.Errorf(f.Value, "cache-remote: %v", err)
+			}
+		case "cache-remote-readonly":
+			c.CacheRemoteReadOnly = d.Bool(f.Value, f.Name)
 		case "trust":
 			c.Trust = trust.Decode(&d, f.Value, "trust")
 		}
@@ -230,7 +241,7 @@ var EnvVars = []string{
 	"SLIPWAY_STATE_DIR", "SLIPWAY_PARALLEL", "SLIPWAY_STEP_TIMEOUT", "SLIPWAY_RUN_TIMEOUT",
 	"SLIPWAY_GRACE", "SLIPWAY_SANDBOX", "SLIPWAY_SECRETS_FILE", "SLIPWAY_RETENTION_MAX_AGE",
 	"SLIPWAY_RETENTION_MAX_RUNS", "SLIPWAY_CACHE_MAX_SIZE", "SLIPWAY_REGISTRY", "SLIPWAY_REGISTRY_INSECURE",
-	"SLIPWAY_CACHE_REMOTE",
+	"SLIPWAY_CACHE_REMOTE", "SLIPWAY_CACHE_REMOTE_READONLY",
 }
 
 func (c *Config) applyEnv(getenv func(string) string) error {
@@ -254,7 +265,8 @@ func (c *Config) applyEnv(getenv func(string) string) error {
 	set("SLIPWAY_CACHE_MAX_SIZE", func(v string) (err error) { c.Retention.CacheMaxSize, err = ParseSize(v); return })
 	set("SLIPWAY_REGISTRY", func(v string) error { c.Registry.External = v; return nil })
 	set("SLIPWAY_REGISTRY_INSECURE", func(v string) (err error) { c.Registry.Insecure, err = strconv.ParseBool(v); return })
-	set("SLIPWAY_CACHE_REMOTE", func(v string) error { c.CacheRemote = v; return nil })
+	set("SLIPWAY_CACHE_REMOTE", func(v string) error { c.CacheRemote = v; return CheckCacheRemote(v) })
+	set("SLIPWAY_CACHE_REMOTE_READONLY", func(v string) (err error) { c.CacheRemoteReadOnly, err = strconv.ParseBool(v); return })
 	return errors.Join(errs...)
 }
 
@@ -280,6 +292,9 @@ func (c Config) Validate() error {
 	}
 	if c.Retention.MaxAge < 0 || c.Retention.MaxRuns < 0 || c.Retention.CacheMaxSize < 0 {
 		errs = append(errs, errors.New("retention: limits must not be negative"))
+	}
+	if err := CheckCacheRemote(c.CacheRemote); err != nil {
+		errs = append(errs, fmt.Errorf("cache-remote: %w", err))
 	}
 	return errors.Join(errs...)
 }

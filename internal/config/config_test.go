@@ -22,7 +22,7 @@ func TestLoadFile(t *testing.T) {
 		Retention:   Retention{MaxAge: 168 * time.Hour, MaxRuns: 50, CacheMaxSize: 2 << 30},
 		Registry:    Registry{External: "127.0.0.1:5000/team", Insecure: true},
 		Artifacts:   ArtifactRetention{KeepLast: 3, KeepYounger: 48 * time.Hour, Window: 720 * time.Hour},
-		CacheRemote: "127.0.0.1:5000/team/cache",
+		CacheRemote: "127.0.0.1:5000/team/cache", CacheRemoteReadOnly: true,
 		Trust: trust.Policy{Set: true, Builder: "https://slipway.dev/builder/local", Sources: []string{"github.com/acme/hello"},
 			Require: []string{"signature"}, Environments: map[string][]string{"production": {"provenance", "sbom"}},
 			Keys: []trust.Key{{Name: "release", Public: "keys/release.pub", NotAfter: time.Date(2027, 6, 30, 0, 0, 0, 0, time.UTC)},
@@ -64,7 +64,8 @@ testdata/bad_keys.yaml:3:3: retention: unknown key "max-ag" (did you mean "max-a
 		{"testdata/bad_values.yaml", `testdata/bad_values.yaml:1:11: parallel must be between 1 and 1024, not 0
 testdata/bad_values.yaml:2:15: step-timeout must be a duration such as 30s, 10m or 1h
 testdata/bad_values.yaml:3:10: sandbox: "maybe" is not one of auto, on, off, strict
-testdata/bad_values.yaml:5:19: retention.cache-max-size: bad size "lots" (use e.g. 500MB or 5GiB)`},
+testdata/bad_values.yaml:5:19: retention.cache-max-size: bad size "lots" (use e.g. 500MB or 5GiB)
+testdata/bad_values.yaml:6:15: cache-remote: "team/cache" is not registry, embedded or an OCI repository host[:port]/path`},
 		{"testdata/bad_syntax.yaml", "testdata/bad_syntax.yaml:1:11: invalid YAML: sequence end token"},
 		{"testdata/missing.yaml", "no such file"},
 	}
@@ -76,6 +77,45 @@ testdata/bad_values.yaml:5:19: retention.cache-max-size: bad size "lots" (use e.
 	}
 	if _, err := Load("", env(map[string]string{"SLIPWAY_PARALLEL": "many"})); err == nil || !strings.Contains(err.Error(), "SLIPWAY_PARALLEL") {
 		t.Errorf("bad env: %v", err)
+	}
+}
+
+func TestCacheRemote(t *testing.T) {
+	tests := []struct {
+		value string
+		ok    bool
+	}{
+		{"", true},
+		{"registry", true},
+		{"embedded", true},
+		{"127.0.0.1:5000/slipway/cache", true},
+		{"ghcr.io/acme/slipway-cache", true},
+		{"localhost/cache", true},
+		{"team/cache", false},         // no host: would be Docker Hub
+		{"ghcr.io", false},            // no path
+		{"ghcr.io/", false},           // empty path
+		{"ghcr.io/Acme/cache", false}, // upper case
+		{"ghcr.io/acme/cache:v1", false},
+		{"ghcr.io/acme/cache@sha256:" + strings.Repeat("0", 64), false},
+		{"Registry", false},
+	}
+	for _, tt := range tests {
+		if err := CheckCacheRemote(tt.value); (err == nil) != tt.ok {
+			t.Errorf("CheckCacheRemote(%q) = %v, want ok %v", tt.value, err, tt.ok)
+		}
+	}
+	c, err := Load("", env(map[string]string{"SLIPWAY_CACHE_REMOTE": "registry", "SLIPWAY_CACHE_REMOTE_READONLY": "1"}))
+	if err != nil || c.CacheRemote != "registry" || !c.CacheRemoteReadOnly {
+		t.Errorf("env: %+v, %v", c, err)
+	}
+	_, err = Load("", env(map[string]string{"SLIPWAY_CACHE_REMOTE": "cache"}))
+	if err == nil || !strings.Contains(err.Error(), `SLIPWAY_CACHE_REMOTE="cache"`) {
+		t.Errorf("bad env value: %v", err)
+	}
+	bad := Default(env(nil))
+	bad.CacheRemote = "nohost"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "cache-remote") {
+		t.Errorf("Validate: %v", err)
 	}
 }
 

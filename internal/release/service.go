@@ -94,7 +94,8 @@ func (s *Service) Registry(ctx context.Context) (string, *artifact.Client, error
 		s.release = func() error { return nil }
 		return s.host, s.client, nil
 	}
-	addr, release, err := registry.Ensure(ctx, s.o.StateDir, s.logf)
+	// The registry outlives the step that first needs it: Close stops it.
+	addr, release, err := registry.Ensure(context.WithoutCancel(ctx), s.o.StateDir, s.logf)
 	if err != nil {
 		return "", nil, fmt.Errorf("embedded registry: %w", err)
 	}
