@@ -268,3 +268,19 @@ func TestPromoteFollowsEnvironments(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryOutlivesFirstCaller: the step whose context first served the
+// embedded registry ends; later steps of the run still reach it.
+func TestRegistryOutlivesFirstCaller(t *testing.T) {
+	f := newFixture(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	if _, _, err := f.s.Registry(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	time.Sleep(50 * time.Millisecond) // the server would stop now if it followed ctx
+	a := f.publish(t, evidence{sign: true})
+	if err := f.s.Sign(context.Background(), a); err != nil {
+		t.Fatal(err)
+	}
+}
