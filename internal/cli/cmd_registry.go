@@ -26,7 +26,7 @@ dir) on a loopback address. One process serves a state dir's registry at a time:
 'slipway run' uses the running one, or serves it for the length of the run.
 
 Reads are anonymous; pushes need the credentials that 'slipway registry credentials'
-prints. Tags v* and sha-* are immutable and environment tags move only through
+prints. Tags v<digit>... (releases) and sha-* (commits) are immutable and environment tags move only through
 'slipway artifact promote'.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRegistry(cmd.Context(), g, o) },

@@ -79,7 +79,9 @@ func isTagRef(ref string) bool { return ref != "" && !strings.Contains(ref, ":")
 // immutableTag reports tags that, once pushed, never move: releases (v*)
 // and commits (sha-*).
 func immutableTag(tag string) bool {
-	return strings.HasPrefix(tag, "v") || strings.HasPrefix(tag, "sha-")
+	// Same rule as artifact.IsImmutableTag: "v" then a digit, so a tag
+	// such as "voyager" stays movable.
+	return len(tag) > 1 && tag[0] == 'v' && tag[1] >= '0' && tag[1] <= '9' || strings.HasPrefix(tag, "sha-")
 }
 
 func inScratch(repo string) bool {

@@ -9,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/slipway-ci/slipway/internal/artifact"
 )
 
 var testCreds = Creds{Username: "slipway", Password: "pw", Admin: "root-token"}
@@ -195,4 +197,12 @@ func FuzzPolicy(f *testing.F) {
 			t.Fatalf("anonymous %s %s reached the registry", method, path)
 		}
 	})
+}
+
+func TestImmutableTagMatchesArtifact(t *testing.T) {
+	for _, tag := range []string{"v1.2.3", "v0.0.0-rc.1_abc", "v", "voyager", "V1", "sha-abc", "sha256-abc.sig", "staging", "latest", "1.0"} {
+		if got, want := immutableTag(tag), artifact.IsImmutableTag(tag); got != want {
+			t.Errorf("%q: registry says immutable=%v, the artifact client %v", tag, got, want)
+		}
+	}
 }
