@@ -27,6 +27,7 @@ type Store interface {
 	Tests() Tests
 	CacheIndex() CacheIndex
 	Artifacts() Artifacts
+	Scans() Scans
 	Close() error
 }
 

@@ -250,6 +250,9 @@ func (r runs) Delete(ctx context.Context, ids ...int64) error {
 			if _, err := t.ExecContext(ctx, `DELETE FROM runs WHERE id=?`, id); err != nil {
 				return fmt.Errorf("delete run %d: %w", id, err)
 			}
+			if _, err := t.ExecContext(ctx, `DELETE FROM scans WHERE run_id=?`, id); err != nil {
+				return fmt.Errorf("delete run %d scans: %w", id, err)
+			}
 		}
 		return nil
 	})

@@ -99,6 +99,9 @@ func (d *DB) CacheIndex() store.CacheIndex { return cacheIndex{d.db} }
 // Artifacts returns the artifacts aggregate.
 func (d *DB) Artifacts() store.Artifacts { return artifacts{d.db} }
 
+// Scans returns the scan results.
+func (d *DB) Scans() store.Scans { return scans{d.db} }
+
 func tx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	t, err := db.BeginTx(ctx, nil)
 	if err != nil {
