@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-ci/slipway/internal/store"
 	"github.com/slipway-ci/slipway/internal/supplychain"
@@ -67,11 +68,22 @@ func (s *Service) signer(keyName string) (*supplychain.Signer, error) {
 }
 
 func (s *Service) digestRef(ctx context.Context, a *store.Artifact) (name.Digest, error) {
+	d, _, err := s.target(ctx, a)
+	return d, err
+}
+
+// target is the artifact's reference in the registry with the options
+// (auth, transport) that reach it.
+func (s *Service) target(ctx context.Context, a *store.Artifact) (name.Digest, []remote.Option, error) {
 	repo, err := s.Repository(ctx, a.Repo)
 	if err != nil {
-		return name.Digest{}, err
+		return name.Digest{}, nil, err
 	}
-	return repo.Digest(a.Digest), nil
+	_, client, err := s.Registry(ctx)
+	if err != nil {
+		return name.Digest{}, nil, err
+	}
+	return repo.Digest(a.Digest), client.Options(ctx), nil
 }
 
 // Sign signs the artifact's manifest with the signing key.
@@ -80,15 +92,11 @@ func (s *Service) Sign(ctx context.Context, a *store.Artifact) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.digestRef(ctx, a)
+	d, opts, err := s.target(ctx, a)
 	if err != nil {
 		return err
 	}
-	_, client, err := s.Registry(ctx)
-	if err != nil {
-		return err
-	}
-	if err := supplychain.SignImage(ctx, sg, d, client.Options(ctx)...); err != nil {
+	if err := supplychain.SignImage(ctx, sg, d, opts...); err != nil {
 		return fmt.Errorf("sign %s@%s: %w", a.Repo, a.Digest, err)
 	}
 	s.logf("signed %s@%s with key %s", a.Repo, a.Digest, supplychain.KeyID(sg.Public()))
@@ -114,15 +122,11 @@ func (s *Service) Attest(ctx context.Context, a *store.Artifact, p ProvenanceCon
 }
 
 func (s *Service) attest(ctx context.Context, a *store.Artifact, sg *supplychain.Signer, stmt []byte, what string) error {
-	d, err := s.digestRef(ctx, a)
+	d, opts, err := s.target(ctx, a)
 	if err != nil {
 		return err
 	}
-	_, client, err := s.Registry(ctx)
-	if err != nil {
-		return err
-	}
-	if err := supplychain.AttestImage(ctx, sg, d, stmt, client.Options(ctx)...); err != nil {
+	if err := supplychain.AttestImage(ctx, sg, d, stmt, opts...); err != nil {
 		return fmt.Errorf("attest %s for %s@%s: %w", what, a.Repo, a.Digest, err)
 	}
 	s.logf("attested %s for %s@%s", what, a.Repo, a.Digest)
@@ -149,11 +153,7 @@ func (s *Service) AttachSBOM(ctx context.Context, a *store.Artifact, dir, binary
 	if err != nil {
 		return err
 	}
-	d, err := s.digestRef(ctx, a)
-	if err != nil {
-		return err
-	}
-	_, client, err := s.Registry(ctx)
+	d, opts, err := s.target(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Service) AttachSBOM(ctx context.Context, a *store.Artifact, dir, binary
 		mt   string
 		data []byte
 	}{{sbom.MediaTypeCycloneDX, cdx}, {sbom.MediaTypeSPDX, spdx}} {
-		if _, err := attach(ctx, d, doc.mt, doc.data, client.Options(ctx)...); err != nil {
+		if _, err := attach(ctx, d, doc.mt, doc.data, opts...); err != nil {
 			return fmt.Errorf("attach sbom: %w", err)
 		}
 	}
