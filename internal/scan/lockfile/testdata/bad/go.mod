@@ -1,0 +1,4 @@
+module bad
+
+require (
+	foo v1

@@ -1,0 +1,3 @@
+module vendored
+
+require a.b/c v1.0.0
