@@ -74,8 +74,9 @@ func interpolated(st *Step) []textField {
 		}
 	}
 	add("outputs", st.Outputs)
-	add("reports.junit", st.Reports.JUnit)
-	add("reports.go-test-json", st.Reports.GoTestJSON)
+	for i, globs := range st.Reports.byKind() {
+		add("reports."+reportKinds[i], *globs)
+	}
 	if st.Cache != nil {
 		add("cache.inputs", st.Cache.Inputs)
 	}

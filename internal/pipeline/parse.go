@@ -12,6 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/slipway-ci/slipway/internal/action"
+	"github.com/slipway-ci/slipway/internal/gate"
 	"github.com/slipway-ci/slipway/internal/yamlpos"
 )
 
@@ -30,11 +31,19 @@ func Load(path string, actions *action.Registry) (*Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read pipeline: %w", err)
 	}
-	return Parse(path, data, actions)
+	gatesPath, gatesData, err := readGatesFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return parse(path, data, actions, gatesPath, gatesData)
 }
 
 // Parse decodes and lints spec bytes; file names the source in errors.
 func Parse(file string, data []byte, actions *action.Registry) (*Spec, error) {
+	return parse(file, data, actions, "", nil)
+}
+
+func parse(file string, data []byte, actions *action.Registry, gatesPath string, gatesData []byte) (*Spec, error) {
 	root, err := yamlpos.Parse(file, data)
 	if err != nil {
 		return nil, err
@@ -43,6 +52,10 @@ func Parse(file string, data []byte, actions *action.Registry) (*Spec, error) {
 	p := &decoder{d: yamlpos.Decoder{File: file}, actions: actions}
 	spec := p.spec(root)
 	spec.File, spec.Digest = file, hex.EncodeToString(sum[:])
+	if gatesData != nil {
+		p.gatesFromFile(spec, gatesPath, gatesData)
+	}
+	p.addGateStep(spec)
 	p.lint(spec)
 	if err := p.d.Err(); err != nil {
 		return nil, err
@@ -75,6 +88,9 @@ func (p *decoder) spec(root *yaml.Node) *Spec {
 			s.Concurrency = p.concurrency(f.Value)
 		case "environments":
 			s.Environments = p.environments(f.Value)
+		case "gates":
+			g := gate.DecodePolicy(&p.d, f.Value, "gates")
+			s.Gates, s.GatesPos = &g, Pos{f.Key.Line, f.Key.Column}
 		}
 	}
 	if stepsNode == nil && root.Kind == yaml.MappingNode {
@@ -299,13 +315,9 @@ func (p *decoder) cache(n *yaml.Node, what string) *CacheSpec {
 
 func (p *decoder) reports(n *yaml.Node, what string) Reports {
 	var r Reports
-	for _, f := range p.d.Mapping(n, what, []string{"junit", "go-test-json"}) {
-		switch f.Name {
-		case "junit":
-			r.JUnit = p.globs(f.Value, what+".junit")
-		case "go-test-json":
-			r.GoTestJSON = p.globs(f.Value, what+".go-test-json")
-		}
+	dst := r.byKind()
+	for _, f := range p.d.Mapping(n, what, reportKinds) {
+		*dst[slices.Index(reportKinds, f.Name)] = p.globs(f.Value, what+"."+f.Name)
 	}
 	return r
 }

@@ -80,7 +80,10 @@ func (p *Plan) newNode(st *Step, c Combo) *Node {
 		n.Env["MATRIX_"+upper(kv.Key)] = kv.Value
 	}
 	n.Outputs = interpolateAll(st.Outputs, m)
-	n.Reports = Reports{JUnit: interpolateAll(st.Reports.JUnit, m), GoTestJSON: interpolateAll(st.Reports.GoTestJSON, m)}
+	src, dst := st.Reports.byKind(), n.Reports.byKind()
+	for i := range src {
+		*dst[i] = interpolateAll(*src[i], m)
+	}
 	if st.Cache != nil {
 		n.Inputs = interpolateAll(st.Cache.Inputs, m)
 	}

@@ -3,7 +3,11 @@
 // (CEL), matrix expansion and the DAG that the engine schedules.
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/slipway-ci/slipway/internal/gate"
+)
 
 // DefaultFile is the pipeline spec's name at the repository root.
 const DefaultFile = ".slipway.yaml"
@@ -18,6 +22,10 @@ type Spec struct {
 	Steps       []*Step           // in file order
 	// Environments are where artifacts are promoted, in file order.
 	Environments []*Environment
+	// Gates is the `gates:` policy (from the pipeline or .slipway/gates.yaml);
+	// nil when neither has one. With it, the run ends with a gate step.
+	Gates    *gate.Policy
+	GatesPos Pos
 }
 
 // Concurrency serialises runs of the same group across processes.
@@ -90,10 +98,26 @@ type CacheSpec struct {
 type Reports struct {
 	JUnit      []string
 	GoTestJSON []string
+	// Read by the gate: coverage (Go coverprofile, Cobertura XML, LCOV) and
+	// SARIF 2.1.0 from other tools (golangci-lint, semgrep, eslint...).
+	GoCover   []string
+	Cobertura []string
+	LCOV      []string
+	SARIF     []string
 }
 
 // Empty reports whether no report is declared.
-func (r Reports) Empty() bool { return len(r.JUnit) == 0 && len(r.GoTestJSON) == 0 }
+func (r Reports) Empty() bool {
+	return len(r.JUnit)+len(r.GoTestJSON)+len(r.GoCover)+len(r.Cobertura)+len(r.LCOV)+len(r.SARIF) == 0
+}
+
+// reportKinds are the keys of `reports:`.
+var reportKinds = []string{"junit", "go-test-json", "go-coverprofile", "cobertura", "lcov", "sarif"}
+
+// byKind lists the declared globs per report kind, in reportKinds order.
+func (r *Reports) byKind() []*[]string {
+	return []*[]string{&r.JUnit, &r.GoTestJSON, &r.GoCover, &r.Cobertura, &r.LCOV, &r.SARIF}
+}
 
 // Matrix expands a step into one instance per combination.
 type Matrix struct {
@@ -115,4 +139,4 @@ var stepKeys = []string{
 	"reports", "sandbox", "executor",
 }
 
-var topKeys = []string{"steps", "env", "timeout", "concurrency", "environments"}
+var topKeys = []string{"steps", "env", "timeout", "concurrency", "environments", "gates"}

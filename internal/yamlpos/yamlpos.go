@@ -362,3 +362,19 @@ func kindName(n *yaml.Node) string {
 	}
 	return "an unsupported YAML node"
 }
+
+// Add records errors found in another file (an included policy, say), so
+// that every problem is reported at once; other errors are recorded
+// against this decoder's file.
+func (d *Decoder) Add(err error) {
+	var es Errors
+	var e *Error
+	switch {
+	case errors.As(err, &es):
+		d.errs = append(d.errs, es...)
+	case errors.As(err, &e):
+		d.errs = append(d.errs, e)
+	case err != nil:
+		d.errs = append(d.errs, &Error{File: d.File, Line: 1, Col: 1, Msg: err.Error()})
+	}
+}
