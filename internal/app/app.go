@@ -20,6 +20,7 @@ import (
 	"github.com/slipway-ci/slipway/internal/engine"
 	"github.com/slipway-ci/slipway/internal/executor"
 	"github.com/slipway-ci/slipway/internal/executor/local"
+	"github.com/slipway-ci/slipway/internal/gatekeeper"
 	"github.com/slipway-ci/slipway/internal/release"
 	"github.com/slipway-ci/slipway/internal/store/sqlite"
 )
@@ -35,6 +36,8 @@ type App struct {
 	Engine  *engine.Engine
 	// Release publishes, signs, verifies and promotes artifacts.
 	Release *release.Service
+	// Gatekeeper runs the security scanners and the gate.
+	Gatekeeper *gatekeeper.Service
 	// Environ is slipway's own environment (os.Environ in production).
 	Environ []string
 	// BlobGrace is how old unreferenced content must be to be swept.
@@ -74,7 +77,9 @@ func Open(ctx context.Context, cfg config.Config, environ []string) (*App, error
 		Local: local.New(local.Options{}), Environ: environ, BlobGrace: DefaultBlobGrace}
 	a.Release = release.New(release.Options{StateDir: dir, Artifacts: db.Artifacts(), Registry: cfg.Registry,
 		Trust: cfg.Trust, Getenv: a.env, Version: Version})
-	a.Actions = action.NewRegistry(a.Release.Actions()...)
+	a.Gatekeeper = gatekeeper.New(gatekeeper.Options{Scans: db.Scans(), StateDir: dir,
+		Scanners: []gatekeeper.Scanner{gatekeeper.SecretsScanner{}, gatekeeper.DepsScanner{}, gatekeeper.SASTScanner{}}})
+	a.Actions = action.NewRegistry(append(a.Release.Actions(), a.Gatekeeper.Actions()...)...)
 	a.Engine = &engine.Engine{
 		Store: db, Blobs: blobs, Cache: a.engineCache(), Actions: a.Actions, StateDir: dir, CacheMAC: mac,
 		Executors: map[string]executor.Executor{"local": a.Local},

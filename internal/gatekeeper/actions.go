@@ -1,0 +1,62 @@
+package gatekeeper
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/slipway-ci/slipway/internal/action"
+)
+
+// Actions are the scan/<kind> built-ins of the scanners this build has.
+func (s *Service) Actions() []action.Action {
+	var out []action.Action
+	for _, k := range s.Kinds() {
+		out = append(out, scanAction{s: s, kind: k})
+	}
+	return out
+}
+
+type scanAction struct {
+	s    *Service
+	kind string
+}
+
+func (a scanAction) Name() string { return "scan/" + a.kind }
+
+// Schema accepts the options every scanner shares and, loosely, its own:
+// each scanner checks its options and names the bad one.
+func (a scanAction) Schema() json.RawMessage {
+	return json.RawMessage(`{
+  "type": "object",
+  "properties": {
+    "path": {"type": "string", "description": "directory to scan, relative to the step's directory (default: it)"},
+    "sarif": {"type": "string", "description": "also write the findings as SARIF 2.1.0 to this file"}
+  }
+}`)
+}
+
+// Run scans, records the findings and succeeds: only the gate fails a run.
+func (a scanAction) Run(ctx context.Context, inv *action.Invocation) error {
+	dir := inv.Dir
+	if p, _ := inv.With["path"].(string); p != "" {
+		dir = filepath.Join(inv.Dir, p)
+		if rel, err := filepath.Rel(inv.Root, dir); err != nil || strings.HasPrefix(rel, "..") {
+			return fmt.Errorf("%s: path %q leaves the checkout", a.Name(), p)
+		}
+	}
+	t := Target{Root: inv.Root, Dir: dir, Change: inv.Change, With: inv.With, StateDir: a.s.o.StateDir, Log: inv.Output}
+	_, rep, err := a.s.Scan(ctx, a.kind, t, inv.RunID, inv.Step)
+	if err != nil {
+		return err
+	}
+	if out, _ := inv.With["sarif"].(string); out != "" {
+		if err := WriteSARIF(filepath.Join(inv.Dir, out), rep); err != nil {
+			return err
+		}
+	}
+	Summary(inv.Output, rep, 10)
+	return nil
+}
