@@ -21,6 +21,7 @@ import (
 	"github.com/slipway-ci/slipway/internal/executor"
 	"github.com/slipway-ci/slipway/internal/executor/local"
 	"github.com/slipway-ci/slipway/internal/gatekeeper"
+	"github.com/slipway-ci/slipway/internal/pipeline"
 	"github.com/slipway-ci/slipway/internal/release"
 	"github.com/slipway-ci/slipway/internal/store/sqlite"
 )
@@ -77,7 +78,8 @@ func Open(ctx context.Context, cfg config.Config, environ []string) (*App, error
 		Local: local.New(local.Options{}), Environ: environ, BlobGrace: DefaultBlobGrace}
 	a.Release = release.New(release.Options{StateDir: dir, Artifacts: db.Artifacts(), Registry: cfg.Registry,
 		Trust: cfg.Trust, Getenv: a.env, Version: Version})
-	a.Gatekeeper = gatekeeper.New(gatekeeper.Options{Scans: db.Scans(), StateDir: dir,
+	a.Gatekeeper = gatekeeper.New(gatekeeper.Options{Scans: db.Scans(), StateDir: dir, Tests: db.Tests(),
+		LoadSpec: func(path string) (*pipeline.Spec, error) { return pipeline.Load(path, a.Actions) },
 		Scanners: []gatekeeper.Scanner{gatekeeper.SecretsScanner{}, gatekeeper.DepsScanner{}, gatekeeper.SASTScanner{}}})
 	a.Actions = action.NewRegistry(append(a.Release.Actions(), a.Gatekeeper.Actions()...)...)
 	a.Engine = &engine.Engine{

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/slipway-ci/slipway/internal/action"
+	"github.com/slipway-ci/slipway/internal/pipeline"
 )
 
 // Actions are the scan/<kind> built-ins of the scanners this build has.
@@ -16,7 +17,7 @@ func (s *Service) Actions() []action.Action {
 	for _, k := range s.Kinds() {
 		out = append(out, scanAction{s: s, kind: k})
 	}
-	return out
+	return append(out, gateAction{s})
 }
 
 type scanAction struct {
@@ -58,5 +59,37 @@ func (a scanAction) Run(ctx context.Context, inv *action.Invocation) error {
 		}
 	}
 	Summary(inv.Output, rep, 10)
+	return nil
+}
+
+// gateAction is the step a `gates:` policy adds at the end of the run.
+type gateAction struct{ s *Service }
+
+func (gateAction) Name() string { return pipeline.GateStep }
+
+func (gateAction) Schema() json.RawMessage {
+	return json.RawMessage(`{"type": "object", "additionalProperties": false, "properties": {}}`)
+}
+
+// Run fails the step when the gate fails, with the verdict table in its log.
+func (a gateAction) Run(ctx context.Context, inv *action.Invocation) error {
+	if a.s.o.LoadSpec == nil {
+		return fmt.Errorf("gate: no pipeline loader configured")
+	}
+	spec, err := a.s.o.LoadSpec(inv.SpecFile)
+	if err != nil {
+		return err
+	}
+	res, err := a.s.Gate(ctx, GateInput{RunID: inv.RunID, Root: inv.Root, Commit: inv.Change.Commit, Base: inv.Change.Base,
+		Spec: spec, Tests: a.s.o.Tests, Log: inv.Output})
+	if err != nil {
+		return err
+	}
+	if err := res.Table(inv.Output); err != nil {
+		return err
+	}
+	if !res.Pass {
+		return fmt.Errorf("%s failed", failedNames(res))
+	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slipway-ci/slipway/internal/change"
+	"github.com/slipway-ci/slipway/internal/pipeline"
 	"github.com/slipway-ci/slipway/internal/scan"
 	"github.com/slipway-ci/slipway/internal/store"
 )
@@ -43,6 +44,10 @@ type Options struct {
 	Scans    store.Scans
 	StateDir string
 	Scanners []Scanner
+	Tests    store.Tests // test results, for the tests metrics of the gate
+	// LoadSpec reads a pipeline file, for the gate step (which needs the
+	// policy and the steps' reports).
+	LoadSpec func(path string) (*pipeline.Spec, error)
 	Now      func() time.Time
 }
 
