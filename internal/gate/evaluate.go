@@ -2,6 +2,7 @@ package gate
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -39,30 +40,43 @@ type EvalInput struct {
 type ConditionResult struct {
 	// Name is the scanner kind for a severity threshold, the condition's
 	// source for a quality condition.
-	Name      string
-	Scanner   bool    // a scanner threshold, not a quality condition
-	Value     float64 // findings counted, or the metric's value (NaN when unknown)
-	Threshold string  // "no finding >= high", ">= 80"
-	Pass      bool
-	Scope     Scope
+	Name      string  `json:"name"`
+	Scanner   bool    `json:"scanner"`   // a scanner threshold, not a quality condition
+	Value     float64 `json:"value"`     // findings counted, or the metric's value (NaN when unknown)
+	Threshold string  `json:"threshold"` // "no finding >= high", ">= 80"
+	Pass      bool    `json:"pass"`
+	Scope     Scope   `json:"scope"`
 	// NA: the condition does not apply (a metric is NaN); it passes.
-	NA bool
+	NA bool `json:"na,omitempty"`
 	// Note explains a failure that is not about the value (a metric that
 	// was not measured, an evaluation error).
-	Note string
+	Note string `json:"note,omitempty"`
 	// Top are at most MaxTop findings behind a failure, worst first; More
 	// counts the others.
-	Top  []scan.Finding
-	More int
+	Top  []scan.Finding `json:"top,omitempty"`
+	More int            `json:"more,omitempty"`
 }
 
 // Result is a gate decision.
 type Result struct {
-	Conditions []ConditionResult
-	Applied    []WaiverMatch // waivers that forgave findings
-	Expired    []WaiverMatch // waivers past their date; their findings count again
-	Stale      []Waiver      // waivers whose findings are gone
-	Pass       bool
+	Conditions []ConditionResult `json:"conditions"`
+	Applied    []WaiverMatch     `json:"applied"` // waivers that forgave findings
+	Expired    []WaiverMatch     `json:"expired"` // waivers past their date; their findings count again
+	Stale      []Waiver          `json:"stale"`   // waivers whose findings are gone
+	Pass       bool              `json:"pass"`
+}
+
+// MarshalJSON writes an unknown value (NaN) as null: JSON has no NaN.
+func (c ConditionResult) MarshalJSON() ([]byte, error) {
+	type plain ConditionResult
+	out := struct {
+		plain
+		Value *float64 `json:"value"`
+	}{plain: plain(c)}
+	if !math.IsNaN(c.Value) && !math.IsInf(c.Value, 0) {
+		out.Value = &c.Value
+	}
+	return json.Marshal(out)
 }
 
 // Evaluate decides. It never skips a condition: a metric that was not

@@ -27,16 +27,17 @@ const WaiversFile = ".slipway/waivers.yaml"
 //
 // Expires given as a date lasts until the end of that day in UTC.
 type Waiver struct {
-	Fingerprint string
-	Scanner     string
-	Rule        string
-	Path        string
-	Owner       string
-	Reason      string
-	Expires     time.Time
+	Fingerprint string    `json:"fingerprint,omitempty"`
+	Scanner     string    `json:"scanner,omitempty"`
+	Rule        string    `json:"rule,omitempty"`
+	Path        string    `json:"path,omitempty"`
+	Owner       string    `json:"owner"`
+	Reason      string    `json:"reason"`
+	Expires     time.Time `json:"expires"`
 	// Where the waiver is written, for messages.
-	File      string
-	Line, Col int
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Col  int    `json:"column"`
 }
 
 // Waivers is a parsed waivers file.
@@ -249,8 +250,8 @@ func errCount(d *yamlpos.Decoder) int {
 
 // WaiverMatch is a waiver with the findings it matched.
 type WaiverMatch struct {
-	Waiver   Waiver
-	Findings []scan.Finding
+	Waiver   Waiver         `json:"waiver"`
+	Findings []scan.Finding `json:"findings"`
 }
 
 // Applied is the outcome of applying waivers to findings.
