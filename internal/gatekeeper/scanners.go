@@ -18,14 +18,26 @@ import (
 func VulnDBDir(stateDir string) string { return filepath.Join(stateDir, "vulndb") }
 
 // DepsScanner matches lockfiles against the state dir's OSV database.
-type DepsScanner struct{}
+type DepsScanner struct {
+	// Source, when set, fills a missing database first (SLIPWAY_VULNDB_SOURCE):
+	// a machine without one still scans. A stale one is left to `scan db update`.
+	Source string
+}
 
 // Kind implements Scanner.
 func (DepsScanner) Kind() string { return scan.Deps }
 
 // Scan implements Scanner.
-func (DepsScanner) Scan(ctx context.Context, t Target) (*scan.Report, error) {
+func (d DepsScanner) Scan(ctx context.Context, t Target) (*scan.Report, error) {
 	fresh, _ := t.With["require-fresh-db"].(bool)
+	if _, err := osv.Open(VulnDBDir(t.StateDir)); errors.Is(err, osv.ErrNoDB) && d.Source != "" {
+		if t.Log != nil {
+			fmt.Fprintf(t.Log, "deps: no vulnerability database yet; filling it from %s\n", d.Source)
+		}
+		if _, err := osv.Update(ctx, d.Source, VulnDBDir(t.StateDir)); err != nil {
+			return nil, err
+		}
+	}
 	rep, err := deps.Scan(ctx, deps.Options{Root: t.Dir, DB: VulnDBDir(t.StateDir), RequireFresh: fresh,
 		Reachability: true, Env: os.Environ()})
 	if errors.Is(err, osv.ErrNoDB) {
