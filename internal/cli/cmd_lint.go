@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/slipway-ci/slipway/internal/action"
 	"github.com/slipway-ci/slipway/internal/app"
 	"github.com/slipway-ci/slipway/internal/change"
+	"github.com/slipway-ci/slipway/internal/gate"
 	"github.com/slipway-ci/slipway/internal/pipeline"
 	"github.com/slipway-ci/slipway/internal/quality"
-	"github.com/slipway-ci/slipway/internal/release"
 	"github.com/slipway-ci/slipway/internal/yamlpos"
 )
 
@@ -53,16 +53,22 @@ func runLint(ctx context.Context, g *globals, o lintOptions, files []string) err
 			return usageError(err)
 		}
 		files = []string{spec}
-		extra = append(extra, filepath.Join(filepath.Dir(spec), ".slipway", "quarantine.yaml"))
+		extra = append(extra, filepath.Join(filepath.Dir(spec), ".slipway", "quarantine.yaml"),
+			filepath.Join(filepath.Dir(spec), gate.WaiversFile))
 	}
 	var problems []lintProblem
-	reg := action.NewRegistry(release.New(release.Options{}).Actions()...)
+	reg := app.Builtins()
 	for _, f := range files {
 		_, err := pipeline.Load(f, reg)
 		problems = append(problems, toProblems(f, err)...)
 	}
 	for _, f := range extra {
-		_, err := quality.LoadQuarantine(f)
+		var err error
+		if strings.HasSuffix(f, gate.WaiversFile) {
+			_, err = gate.LoadWaivers(f)
+		} else {
+			_, err = quality.LoadQuarantine(f)
+		}
 		problems = append(problems, toProblems(f, err)...)
 	}
 	if g.json() {

@@ -5,9 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/slipway-ci/slipway/internal/action"
+	"github.com/slipway-ci/slipway/internal/app"
 	"github.com/slipway-ci/slipway/internal/pipeline"
-	"github.com/slipway-ci/slipway/internal/release"
 )
 
 func newSchemaCmd(g *globals) *cobra.Command {
@@ -18,7 +17,7 @@ func newSchemaCmd(g *globals) *cobra.Command {
   # VS Code (YAML extension): "yaml.schemas": {".slipway.schema.json": ".slipway.yaml"}`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			raw, err := pipeline.Schema(action.NewRegistry(release.New(release.Options{}).Actions()...))
+			raw, err := pipeline.Schema(app.Builtins())
 			if err != nil {
 				return err
 			}
