@@ -14,3 +14,9 @@ echo "== promotion vs crane copy (internal/artifact, ${SLIPWAY_BENCH_PROMOTE_SIZ
 # The registry's storage lives in the test's TempDir and is removed with it.
 SLIPWAY_TOOL_CRANE=$(scripts/go-tool.sh crane v0.22.1 github.com/google/go-containerregistry/cmd/crane) \
   go test -run '^$' -bench PromoteVsCrane -benchtime 1x -timeout 15m ./internal/artifact/ | grep -vE '^(goos|goarch|pkg|cpu):|^PASS$'
+echo "== secrets: slipway vs gitleaks CLI (internal/scan/secrets, prometheus v0.316.0 source tree)"
+# The tree comes from the Go module cache; the benchmark scans a copy of it
+# in its TempDir, edits one file there and rescans with the warm cache.
+go mod download -json github.com/prometheus/prometheus@v0.316.0 >/dev/null
+SLIPWAY_TOOL_GITLEAKS=$(scripts/go-tool.sh gitleaks v8.30.1 github.com/zricethezav/gitleaks/v8) \
+  go test -run '^$' -bench SecretsVsGitleaks -benchtime 1x -timeout 20m ./internal/scan/secrets/ | grep -vE '^(goos|goarch|pkg|cpu):|^PASS$'
