@@ -339,7 +339,7 @@ func (rd reader) ruleOf(rc *runCtx, at string, res *inResult) (*inRule, string, 
 		if id == "" {
 			id = rules[*idx].ID
 		}
-		if id == rules[*idx].ID {
+		if id != "" && id == rules[*idx].ID {
 			return &rules[*idx], id, nil
 		}
 	}

@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,9 +15,7 @@ import (
 	"time"
 
 	"github.com/securego/gosec/v2"
-	"github.com/securego/gosec/v2/analyzers"
 	"github.com/securego/gosec/v2/issue"
-	"github.com/securego/gosec/v2/rules"
 
 	"github.com/slipway-ci/slipway/internal/scan"
 )
@@ -50,8 +46,8 @@ const gosecVersion = "v2.30.0"
 // opts.Root. Code marked `#nosec` is left out, counted in a warning;
 // generated files and tests are not scanned, as with gosec's defaults.
 // Packages that fail to load or type-check are listed in Warnings and the
-// rest are still scanned. ctx is checked between batches of packages:
-// gosec itself cannot be interrupted mid-batch.
+// rest are still scanned. ctx stops the package loading and is checked
+// between packages; gosec cannot be interrupted inside one.
 func Scan(ctx context.Context, opts Options) (*scan.Report, error) {
 	start := time.Now()
 	res, err := analyze(ctx, opts)
@@ -103,20 +99,10 @@ func analyze(ctx context.Context, opts Options) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	workers := max(runtime.GOMAXPROCS(0), 1)
-	a := gosec.NewAnalyzer(gosec.NewConfig(), false, true, false, workers, log.New(io.Discard, "", 0))
-	a.LoadRules(rules.Generate(false).RulesInfo())
-	a.LoadAnalyzers(analyzers.Generate(false).AnalyzersInfo())
-	// Batches keep both cores busy while letting ctx stop a long scan.
-	for batch := range slices.Chunk(dirs, 8*workers) {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("sast: %w", err)
-		}
-		if err := a.Process(nil, batch...); err != nil {
-			return nil, fmt.Errorf("sast: gosec: %w", err)
-		}
+	issues, metrics, errs, err := check(ctx, root, dirs, max(runtime.GOMAXPROCS(0), 1))
+	if err != nil {
+		return nil, fmt.Errorf("sast: %w", err)
 	}
-	issues, metrics, errs := a.Report()
 	return &result{root: root, exclude: ex, dirs: dirs, issues: issues, metrics: metrics, errors: errs}, nil
 }
 

@@ -255,7 +255,15 @@ func TestScanSelf(t *testing.T) {
 	if os.Getenv("SLIPWAY_TEST_SAST_SELF") == "" {
 		t.Skip("set SLIPWAY_TEST_SAST_SELF=1 to scan the whole repository")
 	}
+	t.Setenv("GOFLAGS", "-mod=mod") // must not rewrite go.mod: see readOnlyEnv
+	modBefore, err := os.ReadFile(filepath.Join("..", "..", "..", "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	rep := scanDir(t, Options{Root: filepath.Join("..", "..", "..")})
+	if modAfter, _ := os.ReadFile(filepath.Join("..", "..", "..", "go.mod")); !bytes.Equal(modBefore, modAfter) {
+		t.Errorf("the scan rewrote go.mod")
+	}
 	count := map[scan.Severity]int{}
 	rules := map[string]int{}
 	for _, f := range rep.Findings {
