@@ -17,7 +17,7 @@ import (
 func newScanCmd(g *globals) *cobra.Command {
 	var o struct {
 		failOn, sarif, git string
-		requireFresh      bool
+		requireFresh       bool
 	}
 	cmd := &cobra.Command{
 		Use:   "scan <secrets|deps|sast|image> [dir|image-ref]",
