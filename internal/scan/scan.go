@@ -172,3 +172,19 @@ func RedactValue(secret string) string {
 	}
 	return secret[:keep] + "*****"
 }
+
+// SeverityOfScore is the qualitative rating of a CVSS-like score (0–10), as
+// CVSS v3 defines it and GitHub reads SARIF's "security-severity".
+func SeverityOfScore(score float64) Severity {
+	switch {
+	case score >= 9:
+		return Critical
+	case score >= 7:
+		return High
+	case score >= 4:
+		return Medium
+	case score > 0:
+		return Low
+	}
+	return Info
+}

@@ -79,16 +79,4 @@ func roundUp(x float64) float64 {
 }
 
 // SeverityOfScore is the CVSS qualitative rating of a score.
-func SeverityOfScore(s float64) scan.Severity {
-	switch {
-	case s >= 9:
-		return scan.Critical
-	case s >= 7:
-		return scan.High
-	case s >= 4:
-		return scan.Medium
-	case s > 0:
-		return scan.Low
-	}
-	return scan.Info
-}
+func SeverityOfScore(s float64) scan.Severity { return scan.SeverityOfScore(s) }

@@ -367,7 +367,7 @@ func (rd reader) severity(at string, res *inResult, rl *inRule) (scan.Severity, 
 			if err != nil {
 				return scan.Unknown, rd.errorf(c.at+".security-severity", "%v", err)
 			}
-			return severityFromScore(score), nil
+			return scan.SeverityOfScore(score), nil
 		}
 	}
 	lvl := res.Level

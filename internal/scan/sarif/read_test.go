@@ -226,14 +226,14 @@ func TestSeverityFromScore(t *testing.T) {
 		score float64
 		want  scan.Severity
 	}{{10, scan.Critical}, {9, scan.Critical}, {8.9, scan.High}, {7, scan.High}, {6.9, scan.Medium}, {4, scan.Medium}, {3.9, scan.Low}, {0.1, scan.Low}, {0, scan.Info}} {
-		if got := severityFromScore(tt.score); got != tt.want {
-			t.Errorf("severityFromScore(%v) = %v, want %v", tt.score, got, tt.want)
+		if got := scan.SeverityOfScore(tt.score); got != tt.want {
+			t.Errorf("scan.SeverityOfScore(%v) = %v, want %v", tt.score, got, tt.want)
 		}
 	}
 	// What Write puts in a rule maps back to the same severity.
 	for s := scan.Info; s <= scan.Critical; s++ {
 		score, err := parseScore(securitySeverity(s))
-		if err != nil || (s > scan.Info && severityFromScore(score) != s) {
+		if err != nil || (s > scan.Info && scan.SeverityOfScore(score) != s) {
 			t.Errorf("security-severity of %v = %v (%v)", s, score, err)
 		}
 	}

@@ -52,7 +52,7 @@ func level(s scan.Severity) string {
 
 // securitySeverity is the CVSS-like score GitHub code scanning reads from a
 // rule's "security-severity" property; each value sits inside the band
-// that severityFromScore maps back to the same severity.
+// that scan.SeverityOfScore maps back to the same severity.
 func securitySeverity(s scan.Severity) string {
 	switch s {
 	case scan.Critical:
@@ -65,22 +65,6 @@ func securitySeverity(s scan.Severity) string {
 		return "2.0"
 	}
 	return "0.0"
-}
-
-// severityFromScore maps a CVSS-like score to a severity the way GitHub
-// does for "security-severity".
-func severityFromScore(score float64) scan.Severity {
-	switch {
-	case score >= 9:
-		return scan.Critical
-	case score >= 7:
-		return scan.High
-	case score >= 4:
-		return scan.Medium
-	case score > 0:
-		return scan.Low
-	}
-	return scan.Info
 }
 
 // informationURIs are the home pages of the tools Slipway runs.
