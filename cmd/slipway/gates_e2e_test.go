@@ -90,6 +90,48 @@ func shout(s string) string {
 	}
 }
 
+// The image scan reads the image the run published: a database that now
+// knows a vulnerability of the Go standard library inside it fails the gate.
+func TestE2EGatesVulnerableImage(t *testing.T) {
+	e := newEnv(t)
+	repo := example(t, "gated")
+	src := t.TempDir()
+	for name, body := range map[string]string{
+		"SYNTHETIC-GREET-0001.json": readExample(t, "gated", "osv/SYNTHETIC-GREET-0001.json"),
+		"SYNTHETIC-STDLIB-0001.json": `{"schema_version":"1.6.0","id":"SYNTHETIC-STDLIB-0001","modified":"2026-01-01T00:00:00Z",
+"summary":"SYNTHETIC: every Go standard library before 99","database_specific":{"severity":"CRITICAL"},
+"affected":[{"package":{"ecosystem":"Go","name":"stdlib"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"99.0.0"}]}]}]}`,
+	} {
+		if err := os.WriteFile(filepath.Join(src, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.setenv("SLIPWAY_VULNDB_SOURCE=" + filepath.Join(repo.Dir(), "osv"))
+	if r := e.run(repo.Dir(), "run"); r.code != 0 {
+		t.Fatalf("the example itself: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if r := e.run(repo.Dir(), "scan", "db", "update", "--source", src); r.code != 0 {
+		t.Fatalf("scan db update: exit %d\n%s", r.code, r.stderr)
+	}
+	repo.Write("main.go", readExample(t, "gated", "main.go")+"\n// a change\n")
+	repo.Commit("a change")
+	r := e.run(repo.Dir(), "run")
+	logs := e.run(repo.Dir(), "logs", "2", "gate").stdout
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, logs)
+	}
+	for _, w := range []string{"scan/image", "FAIL", "SYNTHETIC-STDLIB-0001", "critical"} {
+		if !strings.Contains(logs, w) {
+			t.Errorf("the gate's report lacks %q:\n%s", w, logs)
+		}
+	}
+	// The same image through the CLI, by its tag in the artifact registry.
+	r = e.run(repo.Dir(), "scan", "image", "gated:sha-"+repo.Rev("HEAD"))
+	if r.code != 1 || !strings.Contains(r.stdout, "SYNTHETIC-STDLIB-0001") {
+		t.Errorf("scan image: exit %d, want 1 with the finding\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 func readExample(t testing.TB, name, file string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "examples", name, file))

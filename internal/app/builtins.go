@@ -6,14 +6,16 @@ import (
 	"github.com/slipway-ci/slipway/internal/release"
 )
 
-// scanners are the security scanners of this build.
-func scanners(vulnSource string) []gatekeeper.Scanner {
-	return []gatekeeper.Scanner{gatekeeper.SecretsScanner{}, gatekeeper.DepsScanner{Source: vulnSource}, gatekeeper.SASTScanner{}}
+// scanners are the security scanners of this build; images come from the
+// artifact registry.
+func scanners(vulnSource string, images gatekeeper.ImageSource) []gatekeeper.Scanner {
+	return []gatekeeper.Scanner{gatekeeper.SecretsScanner{}, gatekeeper.DepsScanner{Source: vulnSource}, gatekeeper.SASTScanner{},
+		gatekeeper.ImageScanner{Images: images, Source: vulnSource}}
 }
 
 // Builtins lists the built-in steps (`uses:`) for lint and the schema,
 // without opening a state dir.
 func Builtins() *action.Registry {
-	gk := gatekeeper.New(gatekeeper.Options{Scanners: scanners("")})
+	gk := gatekeeper.New(gatekeeper.Options{Scanners: scanners("", nil)})
 	return action.NewRegistry(append(release.New(release.Options{}).Actions(), gk.Actions()...)...)
 }

@@ -33,8 +33,10 @@ redacted in every output. Exit status: 0 when no finding reaches --fail-on, 1 wh
 			if err != nil {
 				return usageError(fmt.Errorf("--fail-on: %w", err))
 			}
-			dir := "."
-			if len(args) == 2 {
+			dir, ref := ".", ""
+			if len(args) == 2 && args[0] == scan.Image {
+				ref = args[1] // an image, not a directory
+			} else if len(args) == 2 {
 				dir = args[1]
 			}
 			abs, err := filepath.Abs(dir)
@@ -57,9 +59,8 @@ redacted in every output. Exit status: 0 when no finding reaches --fail-on, 1 wh
 			if o.requireFresh {
 				with["require-fresh-db"] = true
 			}
-			if len(args) == 2 && args[0] == scan.Image {
-				with["ref"] = args[1]
-				abs = chg.Root
+			if ref != "" {
+				with["ref"] = ref
 			}
 			t := gatekeeper.Target{Root: chg.Root, Dir: abs, Change: chg, With: with, StateDir: a.Config.StateDir, Log: g.stderr}
 			_, rep, err := a.Gatekeeper.Scan(ctx, args[0], t, 0, "")

@@ -34,7 +34,11 @@ func (a scanAction) Schema() json.RawMessage {
   "type": "object",
   "properties": {
     "path": {"type": "string", "description": "directory to scan, relative to the step's directory (default: it)"},
-    "sarif": {"type": "string", "description": "also write the findings as SARIF 2.1.0 to this file"}
+    "sarif": {"type": "string", "description": "also write the findings as SARIF 2.1.0 to this file"},
+    "ref": {"type": "string", "description": "scan/image: the image (default: every artifact this run published)"},
+    "ignore-sbom": {"type": "boolean", "description": "scan/image: catalogue the layers even when an SBOM is attached"},
+    "git": {"type": "string", "description": "scan/secrets: scan the commits of a range, or 'base' for this change's"},
+    "require-fresh-db": {"type": "boolean", "description": "scan/deps, scan/image: fail on a stale vulnerability database"}
   }
 }`)
 }
@@ -48,7 +52,7 @@ func (a scanAction) Run(ctx context.Context, inv *action.Invocation) error {
 			return fmt.Errorf("%s: path %q leaves the checkout", a.Name(), p)
 		}
 	}
-	t := Target{Root: inv.Root, Dir: dir, Change: inv.Change, With: inv.With, StateDir: a.s.o.StateDir, Log: inv.Output}
+	t := Target{Root: inv.Root, Dir: dir, Change: inv.Change, With: inv.With, StateDir: a.s.o.StateDir, RunID: inv.RunID, Log: inv.Output}
 	_, rep, err := a.s.Scan(ctx, a.kind, t, inv.RunID, inv.Step)
 	if err != nil {
 		return err

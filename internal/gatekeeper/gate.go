@@ -150,7 +150,13 @@ func (s *Service) baseFingerprints(ctx context.Context, in GateInput, current ma
 	}
 	var missing []string
 	for kind := range current {
-		if !have[kind] && s.scanners[kind] != nil {
+		switch {
+		case have[kind] || s.scanners[kind] == nil:
+		case kind == scan.Image: // the base's image cannot be scanned from its checkout
+			if in.Log != nil {
+				fmt.Fprintf(in.Log, "gate: no image scan of base %s recorded; every image finding counts as new\n", short(in.Base))
+			}
+		default:
 			missing = append(missing, kind)
 		}
 	}

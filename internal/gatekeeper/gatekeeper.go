@@ -32,6 +32,7 @@ type Target struct {
 	Change   change.Info    // the commit, and the base for --git ranges
 	With     map[string]any // the step's `with:` (scanner options)
 	StateDir string         // for caches and the vulnerability database
+	RunID    int64          // the run scanning, 0 outside one (its published images)
 	Log      io.Writer
 }
 

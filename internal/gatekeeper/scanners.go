@@ -19,8 +19,7 @@ func VulnDBDir(stateDir string) string { return filepath.Join(stateDir, "vulndb"
 
 // DepsScanner matches lockfiles against the state dir's OSV database.
 type DepsScanner struct {
-	// Source, when set, fills a missing database first (SLIPWAY_VULNDB_SOURCE):
-	// a machine without one still scans. A stale one is left to `scan db update`.
+	// Source, when set, fills a missing database first (SLIPWAY_VULNDB_SOURCE).
 	Source string
 }
 
@@ -30,20 +29,32 @@ func (DepsScanner) Kind() string { return scan.Deps }
 // Scan implements Scanner.
 func (d DepsScanner) Scan(ctx context.Context, t Target) (*scan.Report, error) {
 	fresh, _ := t.With["require-fresh-db"].(bool)
-	if _, err := osv.Open(VulnDBDir(t.StateDir)); errors.Is(err, osv.ErrNoDB) && d.Source != "" {
-		if t.Log != nil {
-			fmt.Fprintf(t.Log, "deps: no vulnerability database yet; filling it from %s\n", d.Source)
-		}
-		if _, err := osv.Update(ctx, d.Source, VulnDBDir(t.StateDir)); err != nil {
-			return nil, err
-		}
+	if err := fillDB(ctx, t, d.Source); err != nil {
+		return nil, err
 	}
 	rep, err := deps.Scan(ctx, deps.Options{Root: t.Dir, DB: VulnDBDir(t.StateDir), RequireFresh: fresh,
 		Reachability: true, Env: os.Environ()})
-	if errors.Is(err, osv.ErrNoDB) {
-		return nil, fmt.Errorf("%w: run `slipway scan db update` first (it reads OSV records from a URL or a directory)", err)
+	return rep, dbHint(err)
+}
+
+// fillDB fills a missing database from source, if any: a machine without
+// one still scans. A stale one is left to `scan db update`.
+func fillDB(ctx context.Context, t Target, source string) error {
+	if _, err := osv.Open(VulnDBDir(t.StateDir)); !errors.Is(err, osv.ErrNoDB) || source == "" {
+		return nil
 	}
-	return rep, err
+	if t.Log != nil {
+		fmt.Fprintf(t.Log, "no vulnerability database yet; filling it from %s\n", source)
+	}
+	_, err := osv.Update(ctx, source, VulnDBDir(t.StateDir))
+	return err
+}
+
+func dbHint(err error) error {
+	if errors.Is(err, osv.ErrNoDB) {
+		return fmt.Errorf("%w: run `slipway scan db update` first (it reads OSV records from a URL or a directory)", err)
+	}
+	return err
 }
 
 // SecretsScanner is gitleaks' detector over the tree, or over the commits

@@ -42,6 +42,7 @@ type Promotion struct {
 // ArtifactFilter selects artifacts; zero fields match everything.
 type ArtifactFilter struct {
 	Repo           string
+	RunID          int64 // artifacts that run published
 	Limit          int
 	IncludeDeleted bool
 }

@@ -67,6 +67,9 @@ func (s artifacts) List(ctx context.Context, f store.ArtifactFilter) ([]*store.A
 	if f.Repo != "" {
 		where, args = append(where, "a.repo = ?"), append(args, f.Repo)
 	}
+	if f.RunID != 0 {
+		where, args = append(where, "a.run_id = ?"), append(args, f.RunID)
+	}
 	if !f.IncludeDeleted {
 		where = append(where, "a.deleted_at = 0")
 	}

@@ -81,7 +81,7 @@ func testArtifactList(t *testing.T, s store.Store) {
 	for i, d := range []string{"a", "b", "c"} {
 		record(t, s, &store.Artifact{Repo: "hello", Digest: "sha256:" + d, Created: t0.Add(time.Duration(i) * time.Hour)})
 	}
-	record(t, s, &store.Artifact{Repo: "other", Digest: "sha256:x", Created: t0.Add(10 * time.Hour)})
+	record(t, s, &store.Artifact{Repo: "other", Digest: "sha256:x", RunID: 7, Created: t0.Add(10 * time.Hour)})
 	if err := s.Artifacts().MarkDeleted(ctx, "hello", "sha256:b", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +94,8 @@ func testArtifactList(t *testing.T, s store.Store) {
 		{store.ArtifactFilter{Repo: "hello", IncludeDeleted: true}, "[hello@sha256:c hello@sha256:b hello@sha256:a]"},
 		{store.ArtifactFilter{Repo: "hello", Limit: 1}, "[hello@sha256:c]"},
 		{store.ArtifactFilter{Repo: "nope"}, "[]"},
+		{store.ArtifactFilter{RunID: 7}, "[other@sha256:x]"},
+		{store.ArtifactFilter{RunID: 8}, "[]"},
 	}
 	for _, tt := range tests {
 		list, err := s.Artifacts().List(ctx, tt.f)
