@@ -64,6 +64,12 @@ func TestMatch(t *testing.T) {
 		{"Go", "github.com/beego/beego/v2", "v2.0.4", nil},
 		{"Go", "golang.org/x/crypto", "v0.0.0-20200101000000-000000000000", []hit{{"GO-2022-0229", scan.Unknown, "0.0.0-20200124225646-8b5121be2f68"}}},
 		{"Go", "golang.org/x/crypto", "v0.1.0", nil},
+		// dpkg ordering: u7 < u10 (a string comparison says otherwise), ~ sorts first.
+		{"Debian:12", "glibc", "2.36-9+deb12u7", []hit{{"SLIPWAY-TEST-0006", scan.High, "2.36-9+deb12u10"}}},
+		{"Debian:12", "glibc", "2.36-9+deb12u10~bpo1", []hit{{"SLIPWAY-TEST-0006", scan.High, "2.36-9+deb12u10"}}},
+		{"Debian:12", "glibc", "2.36-9+deb12u10", nil},
+		{"Debian:12", "glibc", "1:2.0", nil}, // an epoch outranks everything
+		{"Debian:11", "glibc", "2.36-9+deb12u7", nil},
 	}
 	for _, tt := range tests {
 		var got []hit
@@ -80,7 +86,7 @@ func TestUpdateLayouts(t *testing.T) {
 	db, dir := openTestDB(t)
 	cur := filepath.Join(dir, "current")
 	m := db.Meta()
-	if m.Records != 10 || m.Ecosystems["Go"] != 5 || m.Ecosystems["PyPI"] != 2 || time.Since(m.Updated) > time.Minute || db.Age() < 0 {
+	if m.Records != 11 || m.Ecosystems["Debian"] != 1 || m.Ecosystems["Go"] != 5 || m.Ecosystems["PyPI"] != 2 || time.Since(m.Updated) > time.Minute || db.Age() < 0 {
 		t.Errorf("meta = %+v", m)
 	}
 	// osv-scanner: <Ecosystem>/all.zip holding <id>.json.

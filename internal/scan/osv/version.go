@@ -3,6 +3,7 @@ package osv
 import (
 	"strings"
 
+	debversion "github.com/knqyf263/go-deb-version"
 	"golang.org/x/mod/semver"
 )
 
@@ -22,8 +23,31 @@ func comparerFor(typ, eco string) comparer {
 		return compareSemver
 	case eco == "PyPI":
 		return comparePEP440
+	case debianLike(eco):
+		return compareDeb
 	}
 	return nil
+}
+
+// debianLike reports ecosystems whose versions dpkg orders: "Debian:12",
+// "Ubuntu:22.04:LTS", and the bare names.
+func debianLike(eco string) bool {
+	name, _, _ := strings.Cut(eco, ":")
+	return name == "Debian" || name == "Ubuntu"
+}
+
+// compareDeb orders epoch:upstream-revision as dpkg does ("~" before
+// anything, letters before other symbols).
+func compareDeb(a, b string) (int, bool) {
+	va, err := debversion.NewVersion(a)
+	if err != nil {
+		return 0, false
+	}
+	vb, err := debversion.NewVersion(b)
+	if err != nil {
+		return 0, false
+	}
+	return va.Compare(vb), true
 }
 
 // canonSemver adds the "v" Go's semver package wants; OSV and npm omit it.

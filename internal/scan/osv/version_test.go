@@ -74,3 +74,22 @@ func TestCVSS3BaseScore(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareDeb(t *testing.T) {
+	// Each version sorts strictly before the next, as dpkg --compare-versions says.
+	order := []string{"0", "1.0~rc1", "1.0", "1.0-1", "1.0-1ubuntu0.1", "1.0-2", "1.0a", "1.0+dfsg-1", "1.2.3-1~deb12u1",
+		"1.2.3-1", "2.36-9+deb12u7", "2.36-9+deb12u10", "1:0.1"}
+	for i := 0; i+1 < len(order); i++ {
+		if c, ok := compareDeb(order[i], order[i+1]); !ok || c >= 0 {
+			t.Errorf("compareDeb(%s, %s) = %d, %v; want < 0", order[i], order[i+1], c, ok)
+		}
+		if c, _ := compareDeb(order[i+1], order[i]); c <= 0 {
+			t.Errorf("compareDeb(%s, %s) = %d; want > 0", order[i+1], order[i], c)
+		}
+	}
+	for _, eco := range []string{"Debian", "Debian:12", "Ubuntu:22.04:LTS"} {
+		if comparerFor("ECOSYSTEM", eco) == nil {
+			t.Errorf("no ordering for %s", eco)
+		}
+	}
+}
