@@ -2,63 +2,25 @@ package app
 
 import (
 	"context"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/sirupsen/logrus"
 
 	"github.com/slipway-ci/slipway/internal/cache"
 	"github.com/slipway-ci/slipway/internal/config"
 	"github.com/slipway-ci/slipway/internal/engine"
 	"github.com/slipway-ci/slipway/internal/registry"
 	"github.com/slipway-ci/slipway/internal/store"
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
-
-// cacheRegistry is a real CNCF distribution registry on loopback that
-// counts the requests it gets.
-type cacheRegistry struct {
-	addr     string
-	requests atomic.Int64
-}
-
-func startCacheRegistry(tb testing.TB) *cacheRegistry {
-	tb.Helper()
-	tb.Setenv("OTEL_TRACES_EXPORTER", "none")
-	if !testing.Verbose() {
-		logrus.SetOutput(io.Discard) // the registry logs every request
-	}
-	cfg := &configuration.Configuration{Storage: configuration.Storage{
-		"filesystem":  configuration.Parameters{"rootdirectory": tb.TempDir()},
-		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
-	}}
-	cfg.HTTP.Secret = "slipway-test-secret"
-	app := handlers.NewApp(context.Background(), cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	reg := &cacheRegistry{addr: ln.Addr().String()}
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reg.requests.Add(1)
-		app.ServeHTTP(w, r)
-	})}
-	go srv.Serve(ln)                                   //nolint:errcheck // ends with Close
-	tb.Cleanup(func() { srv.Close(); app.Shutdown() }) //nolint:errcheck
-	return reg
-}
 
 // hasEntry reports whether repo holds the entry of key.
 func hasEntry(tb testing.TB, repo, key string) bool {
@@ -166,8 +128,8 @@ func readFile(tb testing.TB, path string) string {
 // Two state dirs (two machines) share one registry: what A built, B
 // restores without running it; B, read-only, pushes nothing.
 func TestRemoteCacheSharedBetweenStateDirs(t *testing.T) {
-	reg := startCacheRegistry(t)
-	repo := reg.addr + "/team/cache"
+	reg := testtool.StartRegistry(t)
+	repo := reg.Host + "/team/cache"
 	ledger := filepath.Join(t.TempDir(), "ledger")
 
 	a := cacheApp(t, repo, "", false)
@@ -290,17 +252,17 @@ func TestRemoteCacheDown(t *testing.T) {
 // artifacts go to, and nothing reaches the registry until a lookup misses.
 func TestRemoteCacheInRegistry(t *testing.T) {
 	t.Run("external", func(t *testing.T) {
-		reg := startCacheRegistry(t)
-		a := cacheApp(t, config.CacheRemoteRegistry, reg.addr+"/team", false)
+		reg := testtool.StartRegistry(t)
+		a := cacheApp(t, config.CacheRemoteRegistry, reg.Host+"/team", false)
 		project := t.TempDir()
 		writeFile(t, filepath.Join(project, ".slipway.yaml"), "steps:\n  plain:\n    run: echo hi\n", 0o644)
 		runSteps(t, a, project, nil)
-		if n := reg.requests.Load(); n != 0 {
+		if n := reg.Requests.Load(); n != 0 {
 			t.Fatalf("%d registry requests for a pipeline with nothing cacheable", n)
 		}
 		steps := runSteps(t, a, cacheProject(t, filepath.Join(t.TempDir(), "ledger"), "v1"), nil)
-		if !hasEntry(t, reg.addr+"/team/"+CacheRepo, steps["build"].CacheKey) {
-			t.Errorf("no entry in %s/team/%s", reg.addr, CacheRepo)
+		if !hasEntry(t, reg.Host+"/team/"+CacheRepo, steps["build"].CacheKey) {
+			t.Errorf("no entry in %s/team/%s", reg.Host, CacheRepo)
 		}
 	})
 	t.Run("embedded", func(t *testing.T) {

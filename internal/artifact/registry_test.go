@@ -1,45 +1,19 @@
 package artifact
 
 import (
-	"context"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/slipway-ci/slipway/internal/testtool"
+
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/sirupsen/logrus"
 )
 
-// newRegistry starts a real CNCF distribution registry on 127.0.0.1:0 with
-// filesystem storage in a temporary directory and deletion enabled, and
-// returns its host:port.
-func newRegistry(t testing.TB) string {
-	t.Helper()
-	os.Setenv("OTEL_TRACES_EXPORTER", "none") //nolint:errcheck // tracing is off in every test
-	logrus.SetLevel(logrus.FatalLevel)        // 404s are expected answers, not news
-	cfg := &configuration.Configuration{Version: "0.1"}
-	cfg.Storage = configuration.Storage{
-		"filesystem": configuration.Parameters{"rootdirectory": t.TempDir()},
-		"delete":     configuration.Parameters{"enabled": true},
-	}
-	cfg.HTTP.Secret = "slipway-test"
-	cfg.Log.AccessLog.Disabled = true
-	app := handlers.NewApp(context.Background(), cfg)
-	srv := httptest.NewServer(app)
-	t.Cleanup(srv.Close)
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
-}
+// newRegistry starts a real distribution registry and returns its host:port.
+func newRegistry(t testing.TB) string { return testtool.StartRegistry(t).Host }
 
 // counter records the requests a client sends, as "METHOD path?query".
 type counter struct {

@@ -6,77 +6,44 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sirupsen/logrus"
 
 	"github.com/slipway-ci/slipway/internal/cas"
 	"github.com/slipway-ci/slipway/internal/store/sqlite"
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
-// testRegistry is a real CNCF distribution registry on loopback, storing on
-// the filesystem so tests can damage what it serves.
+// testRegistry is a real distribution registry with the cache repository.
 type testRegistry struct {
-	root    string
-	repo    name.Repository
-	uploads atomic.Int64 // blob uploads started (POST .../blobs/uploads/)
-	srv     *http.Server
+	*testtool.Registry
+	repo name.Repository
 }
 
 func startRegistry(t testing.TB) *testRegistry {
 	t.Helper()
-	t.Setenv("OTEL_TRACES_EXPORTER", "none")
-	if !testing.Verbose() {
-		logrus.SetOutput(io.Discard) // the registry logs every request
-	}
-	reg := &testRegistry{root: t.TempDir()}
-	cfg := &configuration.Configuration{Storage: configuration.Storage{
-		"filesystem":  configuration.Parameters{"rootdirectory": reg.root},
-		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
-	}}
-	cfg.HTTP.Secret = "slipway-test-secret"
-	app := handlers.NewApp(context.Background(), cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	reg := testtool.StartRegistry(t)
+	repo, err := name.NewRepository(reg.Host + "/slipway/cache")
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/blobs/uploads/") {
-			reg.uploads.Add(1)
-		}
-		app.ServeHTTP(w, r)
-	})}
-	go reg.srv.Serve(ln)                                  //nolint:errcheck // ends with Close
-	t.Cleanup(func() { reg.srv.Close(); app.Shutdown() }) //nolint:errcheck
-	reg.repo, err = name.NewRepository(ln.Addr().String() + "/slipway/cache")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg
+	return &testRegistry{reg, repo}
 }
 
 // blobPath is where the registry keeps a blob's bytes.
-func (reg *testRegistry) blobPath(d cas.Digest) string {
-	h := strings.TrimPrefix(string(d), "sha256:")
-	return filepath.Join(reg.root, "docker/registry/v2/blobs/sha256", h[:2], h, "data")
-}
+func (reg *testRegistry) blobPath(d cas.Digest) string { return reg.BlobPath(string(d)) }
 
 // machine is one host's state dir: its own database and content store.
 type machine struct {
@@ -195,7 +162,7 @@ func TestRemoteSharesEntriesBetweenMachines(t *testing.T) {
 	b.checkRestored(t, got)
 
 	// The hit is now local: B serves it with the registry gone.
-	reg.srv.Close()
+	reg.Close()
 	if e, err := b.local.Get(ctx, longKey); err != nil || *e != *put {
 		t.Errorf("local after remote hit = %+v, %v", e, err)
 	}
@@ -250,11 +217,11 @@ func TestRemotePutSkipsKnownBlobs(t *testing.T) {
 	reg := startRegistry(t)
 	a := newMachine(t, reg.repo)
 	a.putEntry(t, "first")
-	if n := reg.uploads.Load(); n != 6 { // 5 layers + the empty config
+	if n := reg.Uploads.Load(); n != 6 { // 5 layers + the empty config
 		t.Errorf("first push started %d uploads, want 6", n)
 	}
 	a.putEntry(t, "second")
-	if n := reg.uploads.Load(); n != 6 {
+	if n := reg.Uploads.Load(); n != 6 {
 		t.Errorf("second push uploaded %d more blobs", n-6)
 	}
 	b := newMachine(t, reg.repo)
@@ -326,8 +293,8 @@ func TestRemoteReadOnlyDoesNotPush(t *testing.T) {
 	if _, err := a.local.Get(ctx, "k"); err != nil {
 		t.Errorf("read-only Put did not keep the entry locally: %v", err)
 	}
-	if _, err := b.remote.Get(ctx, "k"); !errors.Is(err, ErrMiss) || reg.uploads.Load() != 0 {
-		t.Errorf("read-only Put pushed: Get = %v, uploads %d", err, reg.uploads.Load())
+	if _, err := b.remote.Get(ctx, "k"); !errors.Is(err, ErrMiss) || reg.Uploads.Load() != 0 {
+		t.Errorf("read-only Put pushed: Get = %v, uploads %d", err, reg.Uploads.Load())
 	}
 }
 

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http/httptest"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,8 +16,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/distribution/distribution/v3/configuration"
-	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/slipway-ci/slipway/internal/testtool"
+
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -28,30 +26,13 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/sirupsen/logrus"
 
 	"github.com/slipway-ci/slipway/internal/artifact"
 	"github.com/slipway-ci/slipway/internal/scan/osv"
 )
 
-// newRegistry starts a real CNCF distribution registry on 127.0.0.1 with
-// filesystem storage in a temporary directory and returns its host:port.
-func newRegistry(t testing.TB) string {
-	t.Helper()
-	os.Setenv("OTEL_TRACES_EXPORTER", "none") //nolint:errcheck // tracing is off in every test
-	logrus.SetLevel(logrus.FatalLevel)        // 404s are expected answers, not news
-	cfg := &configuration.Configuration{Version: "0.1"}
-	cfg.Storage = configuration.Storage{"filesystem": configuration.Parameters{"rootdirectory": t.TempDir()}}
-	cfg.HTTP.Secret = "slipway-test"
-	cfg.Log.AccessLog.Disabled = true
-	srv := httptest.NewServer(handlers.NewApp(context.Background(), cfg))
-	t.Cleanup(srv.Close)
-	u, err := url.Parse(srv.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u.Host
-}
+// newRegistry starts a real distribution registry and returns its host:port.
+func newRegistry(t testing.TB) string { return testtool.StartRegistry(t).Host }
 
 var (
 	binOnce sync.Once
