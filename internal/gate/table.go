@@ -68,7 +68,7 @@ func (r Result) writeFailure(ew *errWriter, c ConditionResult) {
 		if f.EndLine > f.Line && f.Path != "" {
 			loc += "-" + strconv.Itoa(f.EndLine)
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Severity, clean(loc), clean(f.Rule), clean(f.Title))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", f.Severity, clean(loc), clean(f.Rule), clean(f.Describe()))
 	}
 	tw.Flush()
 	if c.More > 0 {

@@ -36,7 +36,7 @@ func Summary(w io.Writer, rep *scan.Report, top int) {
 			fmt.Fprintf(w, "  ... and %d more (--output json or --sarif for all)\n", len(rep.Findings)-top)
 			break
 		}
-		fmt.Fprintf(w, "  %-8s %-28s %s  %s\n", strings.ToUpper(f.Severity.String()), f.Rule, f.Location(), oneLine(f))
+		fmt.Fprintf(w, "  %-8s %-28s %s  %s\n", strings.ToUpper(f.Severity.String()), f.Rule, f.Location(), f.Describe())
 	}
 }
 
@@ -48,20 +48,6 @@ func countExactly(fs []scan.Finding, s scan.Severity) int {
 		}
 	}
 	return n
-}
-
-func oneLine(f scan.Finding) string {
-	text := f.Title
-	if f.FixedIn != "" {
-		text += " (fixed in " + f.FixedIn + ")"
-	}
-	if f.Reachable == "no" {
-		text += " [not reachable]"
-	}
-	if len(text) > 120 {
-		text = text[:117] + "..."
-	}
-	return text
 }
 
 func plural(n int, word string) string {

@@ -131,6 +131,25 @@ func Fingerprint(scanner, rule, where, contentKey string) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
+// Describe is the finding in one line for tables: its title, the fix,
+// whether it is reachable, and for a secret its redacted match.
+func (f Finding) Describe() string {
+	text := f.Title
+	if f.Scanner == Secrets && f.Snippet != "" {
+		text += ": " + strings.TrimSpace(f.Snippet)
+	}
+	if f.FixedIn != "" {
+		text += " (fixed in " + f.FixedIn + ")"
+	}
+	if f.Reachable == "no" {
+		text += " [not reachable]"
+	}
+	if r := []rune(text); len(r) > 120 {
+		text = string(r[:117]) + "..."
+	}
+	return text
+}
+
 // Report is one scanner's result over one target.
 type Report struct {
 	Scanner  string        `json:"scanner"`

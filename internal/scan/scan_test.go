@@ -44,3 +44,20 @@ func TestFingerprintIgnoresLines(t *testing.T) {
 		t.Fatal("fingerprint not stable or not specific")
 	}
 }
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		f    Finding
+		want string
+	}{
+		{Finding{Scanner: Secrets, Title: "AWS key", Snippet: " AKIA***** "}, "AWS key: AKIA*****"},
+		{Finding{Scanner: SAST, Title: "weak hash", Snippet: "md5.Sum(b)"}, "weak hash"},
+		{Finding{Scanner: Deps, Title: "bug", FixedIn: "1.1.0", Reachable: "no"}, "bug (fixed in 1.1.0) [not reachable]"},
+		{Finding{Title: strings.Repeat("é", 130)}, strings.Repeat("é", 117) + "..."},
+	}
+	for _, tt := range tests {
+		if got := tt.f.Describe(); got != tt.want {
+			t.Errorf("Describe(%+v) = %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
