@@ -7,6 +7,7 @@ need_apt=()
 command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
 command -v git   >/dev/null 2>&1 || need_apt+=(git)
 command -v make  >/dev/null 2>&1 || need_apt+=(make)
+command -v prometheus >/dev/null 2>&1 || need_apt+=(prometheus) # analysis tests start their own
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   sudo=""
@@ -21,7 +22,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $sudo apt-get install -y -q "${need_apt[@]}" >/dev/null
   }
 fi
-echo "test-deps: bwrap $(bwrap --version | awk '{print $2}'), $(git --version)"
+echo "test-deps: bwrap $(bwrap --version | awk '{print $2}'), $(git --version), prometheus $(prometheus --version 2>&1 | awk 'NR==1{print $3}')"
 
 # Real peers of the supply-chain tests, built once into a versioned cache.
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -28,6 +28,7 @@ type Store interface {
 	CacheIndex() CacheIndex
 	Artifacts() Artifacts
 	Scans() Scans
+	Deployments() Deployments
 	Close() error
 }
 

@@ -102,6 +102,9 @@ func (d *DB) Artifacts() store.Artifacts { return artifacts{d.db} }
 // Scans returns the scan results.
 func (d *DB) Scans() store.Scans { return scans{d.db} }
 
+// Deployments returns the deployments and their measurements.
+func (d *DB) Deployments() store.Deployments { return deployments{d.db} }
+
 func tx(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 	t, err := db.BeginTx(ctx, nil)
 	if err != nil {

@@ -25,6 +25,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("ConcurrentSaves", func(t *testing.T) { testConcurrent(t, open(t)) })
 	runArtifacts(t, open)
 	runScans(t, open)
+	runDeployments(t, open)
 }
 
 var t0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
