@@ -23,6 +23,8 @@ type Environment struct {
 	// "signature", "provenance", "sbom". It can only add to the trust
 	// policy of the state dir's configuration, never remove from it.
 	Require []string
+	// Deploy is how slipway deploys it; nil for an external target.
+	Deploy *Deploy
 }
 
 // Evidence kinds a trust policy can require.
@@ -37,7 +39,7 @@ const TargetExternal = "external"
 
 var (
 	envNameTagRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
-	envKeys      = []string{"requires", "target", "trust"}
+	envKeys      = append([]string{"requires", "target", "trust"}, deployKeys...)
 	evidence     = []string{EvidenceSignature, EvidenceProvenance, EvidenceSBOM}
 )
 
@@ -75,8 +77,8 @@ func (p *decoder) environment(e *Environment, n *yaml.Node) {
 			e.Requires, e.ReqPos = p.d.String(f.Value, what+".requires"), Pos{f.Value.Line, f.Value.Column}
 		case "target":
 			e.Target = p.d.String(f.Value, what+".target")
-			if e.Target != TargetExternal {
-				p.d.Errorf(f.Value, "%s.target: %q is not a target of this version; use %q (deployed by a tool that watches the environment tag)", what, e.Target, TargetExternal)
+			if e.Target != TargetExternal && e.Target != TargetLocal {
+				p.d.Errorf(f.Value, "%s.target: %q is not a target of this version; use %q (slipway runs it) or %q (deployed by a tool that watches the environment tag)", what, e.Target, TargetLocal, TargetExternal)
 			}
 		case "trust":
 			for _, t := range p.d.Mapping(f.Value, what+".trust", []string{"require"}) {
@@ -87,6 +89,8 @@ func (p *decoder) environment(e *Environment, n *yaml.Node) {
 					}
 				}
 			}
+		default:
+			p.deploy(e, f.Name, f.Value)
 		}
 	}
 }
@@ -99,6 +103,7 @@ func (p *decoder) lintEnvironments(s *Spec) {
 		names = append(names, e.Name)
 	}
 	for _, e := range s.Environments {
+		p.lintDeploy(e)
 		if e.Requires == "" {
 			continue
 		}

@@ -1,0 +1,315 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// TargetLocal runs the artifact's binary as supervised replicas behind
+// slipway's own router (`slipway up`).
+const TargetLocal = "local"
+
+// Strategies.
+const (
+	StrategyRolling   = "rolling"
+	StrategyBlueGreen = "blue-green"
+	StrategyCanary    = "canary"
+)
+
+// Deploy is how slipway deploys an environment whose target is not
+// external.
+type Deploy struct {
+	Service          string        // default: the artifact's repository
+	Listen           string        // the router's address; "" = a free loopback port, kept across deployments
+	Replicas         int           // per version; default 2
+	Strategy         string        // rolling (default), blue-green, canary
+	MaxSurge         int           // rolling: replicas above Replicas during the update; default 1
+	MaxUnavailable   int           // rolling: ready replicas that may be missing; default 0
+	ScaleDownDelay   time.Duration // blue-green and canary: how long the old version stays up after a switch; default 30s
+	PrePromotion     []string      // blue-green: analyses run against the preview before the switch
+	Steps            []CanaryStep  // canary
+	Background       []string      // canary: analyses that run for the whole canary
+	Analyses         map[string]json.RawMessage
+	Readiness        *Probe
+	Liveness         *Probe
+	MemoryBytes      int64
+	CPUMillis        int
+	Env              map[string]string
+	Secrets          []string
+	Approval         bool          // a deployment waits for `slipway deploy approve`
+	ProgressDeadline time.Duration // no progress for this long fails and rolls back; default 10m
+	Soak             time.Duration // how long the artifact must have been in `requires:` first
+	CanaryHeader     string        // default X-Slipway-Canary
+	StopGrace        time.Duration // SIGTERM to SIGKILL; default 10s
+}
+
+func defaultDeploy() *Deploy {
+	return &Deploy{Replicas: 2, Strategy: StrategyRolling, MaxSurge: 1, ScaleDownDelay: 30 * time.Second,
+		ProgressDeadline: 10 * time.Minute, CanaryHeader: "X-Slipway-Canary", StopGrace: 10 * time.Second}
+}
+
+// CanaryStep is one step of a canary: exactly one field is set.
+type CanaryStep struct {
+	Pos       Pos
+	Index     int            // in canary.steps
+	SetWeight *float64       // percent of traffic on the canary
+	Pause     *time.Duration // 0 waits for `slipway deploy resume`
+	Analysis  []string       // analyses that must succeed before the next step
+}
+
+// Probe is an HTTP check of a replica on its loopback port.
+type Probe struct {
+	Path             string
+	Interval         time.Duration
+	Timeout          time.Duration
+	FailureThreshold int
+	InitialDelay     time.Duration
+}
+
+var deployKeys = []string{"service", "listen", "replicas", "strategy", "rolling", "blue-green", "canary", "analysis",
+	"probes", "resources", "env", "secrets", "approval", "progress-deadline", "soak", "canary-header", "stop-grace"}
+
+// deploy decodes the deployment keys of an environment whose target is
+// local; f is one of deployKeys.
+func (p *decoder) deploy(e *Environment, key string, n *yaml.Node) {
+	if e.Deploy == nil {
+		e.Deploy = defaultDeploy()
+	}
+	d, what := e.Deploy, "environments."+e.Name+"."+key
+	switch key {
+	case "service":
+		d.Service = p.d.String(n, what)
+	case "listen":
+		d.Listen = p.d.String(n, what)
+	case "replicas":
+		d.Replicas = p.d.Int(n, what, 1, 100)
+	case "strategy":
+		d.Strategy = p.d.String(n, what)
+		if s := []string{StrategyRolling, StrategyBlueGreen, StrategyCanary}; !slices.Contains(s, d.Strategy) {
+			p.d.Errorf(n, "%s: unknown strategy %q; use one of %v%s", what, d.Strategy, s, suggest(d.Strategy, s))
+		}
+	case "rolling":
+		for _, f := range p.d.Mapping(n, what, []string{"max-surge", "max-unavailable"}) {
+			if f.Name == "max-surge" {
+				d.MaxSurge = p.d.Int(f.Value, what+".max-surge", 0, 100)
+			} else {
+				d.MaxUnavailable = p.d.Int(f.Value, what+".max-unavailable", 0, 100)
+			}
+		}
+	case "blue-green":
+		for _, f := range p.d.Mapping(n, what, []string{"scale-down-delay", "pre-promotion-analysis"}) {
+			if f.Name == "scale-down-delay" {
+				d.ScaleDownDelay = p.d.Duration(f.Value, what+".scale-down-delay")
+			} else {
+				d.PrePromotion = p.d.StringOrList(f.Value, what+".pre-promotion-analysis")
+			}
+		}
+	case "canary":
+		p.canary(d, what, n)
+	case "analysis":
+		d.Analyses = map[string]json.RawMessage{}
+		for _, f := range p.d.Mapping(n, what, nil) {
+			raw, err := nodeJSON(f.Value)
+			if err != nil {
+				p.d.Errorf(f.Value, "%s.%s: %v", what, f.Name, err)
+				continue
+			}
+			d.Analyses[f.Name] = raw
+		}
+	case "probes":
+		for _, f := range p.d.Mapping(n, what, []string{"readiness", "liveness"}) {
+			pr := p.probe(f.Value, what+"."+f.Name)
+			if f.Name == "readiness" {
+				d.Readiness = pr
+			} else {
+				d.Liveness = pr
+			}
+		}
+	case "resources":
+		for _, f := range p.d.Mapping(n, what, []string{"memory", "cpu"}) {
+			v := p.d.String(f.Value, what+"."+f.Name)
+			var err error
+			if f.Name == "memory" {
+				d.MemoryBytes, err = ParseMemory(v)
+			} else {
+				d.CPUMillis, err = ParseCPU(v)
+			}
+			if err != nil {
+				p.d.Errorf(f.Value, "%s.%s: %v", what, f.Name, err)
+			}
+		}
+	case "env":
+		d.Env = p.d.StringMap(n, what)
+	case "secrets":
+		d.Secrets = p.d.StringList(n, what)
+	case "approval":
+		v := p.d.String(n, what)
+		if v != "required" && v != "none" {
+			p.d.Errorf(n, "%s: use required or none, not %q", what, v)
+		}
+		d.Approval = v == "required"
+	case "progress-deadline":
+		d.ProgressDeadline = p.d.Duration(n, what)
+	case "soak":
+		d.Soak = p.d.Duration(n, what)
+	case "canary-header":
+		d.CanaryHeader = p.d.String(n, what)
+	case "stop-grace":
+		d.StopGrace = p.d.Duration(n, what)
+	}
+}
+
+func (p *decoder) canary(d *Deploy, what string, n *yaml.Node) {
+	for _, f := range p.d.Mapping(n, what, []string{"steps", "analysis"}) {
+		if f.Name == "analysis" {
+			d.Background = p.d.StringOrList(f.Value, what+".analysis")
+			continue
+		}
+		if f.Value.Kind != yaml.SequenceNode {
+			p.d.Errorf(f.Value, "%s.steps must be a list", what)
+			continue
+		}
+		for i, sn := range f.Value.Content {
+			sw := fmt.Sprintf("%s.steps[%d]", what, i)
+			fields := p.d.Mapping(sn, sw, []string{"set-weight", "pause", "analysis"})
+			if len(fields) != 1 {
+				p.d.Errorf(sn, "%s: a step has exactly one of set-weight, pause, analysis", sw)
+				continue
+			}
+			st, fv := CanaryStep{Pos: Pos{sn.Line, sn.Column}, Index: i}, fields[0].Value
+			switch fields[0].Name {
+			case "set-weight":
+				w, err := strconv.ParseFloat(p.d.String(fv, sw+".set-weight"), 64)
+				if err != nil || w < 0 || w > 100 || math.IsNaN(w) {
+					p.d.Errorf(fv, "%s.set-weight must be a percentage from 0 to 100", sw)
+				}
+				st.SetWeight = &w
+			case "pause":
+				var dur time.Duration
+				for _, pf := range p.d.Mapping(fv, sw+".pause", []string{"duration"}) {
+					dur = p.d.Duration(pf.Value, sw+".pause.duration")
+				}
+				st.Pause = &dur
+			case "analysis":
+				st.Analysis = p.d.StringOrList(fv, sw+".analysis")
+			}
+			d.Steps = append(d.Steps, st)
+		}
+	}
+}
+
+func (p *decoder) probe(n *yaml.Node, what string) *Probe {
+	pr := &Probe{Interval: 2 * time.Second, Timeout: time.Second, FailureThreshold: 3}
+	for _, f := range p.d.Mapping(n, what, []string{"path", "interval", "timeout", "failure-threshold", "initial-delay"}) {
+		switch f.Name {
+		case "path":
+			pr.Path = p.d.String(f.Value, what+".path")
+			if !strings.HasPrefix(pr.Path, "/") {
+				p.d.Errorf(f.Value, "%s.path must start with /", what)
+			}
+		case "interval":
+			pr.Interval = p.d.Duration(f.Value, what+".interval")
+		case "timeout":
+			pr.Timeout = p.d.Duration(f.Value, what+".timeout")
+		case "failure-threshold":
+			pr.FailureThreshold = p.d.Int(f.Value, what+".failure-threshold", 1, 100)
+		case "initial-delay":
+			pr.InitialDelay = p.d.Duration(f.Value, what+".initial-delay")
+		}
+	}
+	if pr.Path == "" {
+		p.d.Errorf(n, "%s.path is required", what)
+	}
+	return pr
+}
+
+// lintDeploy checks what needs the whole environment: analyses named by
+// steps exist, a canary has steps, probes exist for rolling updates.
+func (p *decoder) lintDeploy(e *Environment) {
+	d, at := e.Deploy, e.Pos
+	if e.Target != TargetLocal {
+		if d != nil && e.Target == TargetExternal {
+			p.errAt(at, "environments.%s: deployment settings need target: %s (an external target is deployed by another tool)", e.Name, TargetLocal)
+		}
+		return
+	}
+	if d == nil {
+		d = defaultDeploy()
+		e.Deploy = d
+	}
+	known := make([]string, 0, len(d.Analyses))
+	for k := range d.Analyses {
+		known = append(known, k)
+	}
+	check := func(names []string, pos Pos, where string) {
+		for _, a := range names {
+			if _, ok := d.Analyses[a]; !ok {
+				p.errAt(pos, "environments.%s.%s: no analysis %q under analysis:%s", e.Name, where, a, suggest(a, known))
+			}
+		}
+	}
+	check(d.PrePromotion, at, "blue-green.pre-promotion-analysis")
+	check(d.Background, at, "canary.analysis")
+	for _, st := range d.Steps {
+		check(st.Analysis, st.Pos, fmt.Sprintf("canary.steps[%d].analysis", st.Index))
+	}
+	if d.Strategy == StrategyCanary && len(d.Steps) == 0 {
+		p.errAt(at, "environments.%s: strategy canary needs canary.steps (set-weight, pause, analysis)", e.Name)
+	}
+	if d.Readiness == nil {
+		p.errAt(at, "environments.%s: a local target needs probes.readiness: only ready replicas get traffic", e.Name)
+	}
+}
+
+// nodeJSON re-encodes a YAML subtree as JSON for the package that owns its
+// schema (analysis templates).
+func nodeJSON(n *yaml.Node) (json.RawMessage, error) {
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
+}
+
+// ParseMemory reads a memory size: 64Mi, 1Gi, 512M, 1G, or bytes.
+func ParseMemory(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"K", 1e3}, {"M", 1e6}, {"G", 1e9}}
+	mult := int64(1)
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(s, u.suffix); ok {
+			s, mult = v, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("memory %q: use a size such as 64Mi, 1Gi or 500M", s)
+	}
+	return n * mult, nil
+}
+
+// ParseCPU reads a CPU quantity in cores (0.5, 2) or millicores (500m).
+func ParseCPU(s string) (int, error) {
+	if v, ok := strings.CutSuffix(s, "m"); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > 1_000_000 {
+			return 0, fmt.Errorf("cpu %q: use cores (0.5) or millicores (500m)", s)
+		}
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 || f > 1000 || math.IsNaN(f) {
+		return 0, fmt.Errorf("cpu %q: use cores (0.5) or millicores (500m)", s)
+	}
+	return int(math.Round(f * 1000)), nil
+}
