@@ -1,0 +1,169 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
+)
+
+func TestDecodePromResponse(t *testing.T) {
+	cases := []struct {
+		body    string
+		want    string
+		wantErr string
+	}{
+		{`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1,"0.5"]},{"metric":{},"value":[1,"NaN"]}]}}`, `[0.5,"NaN"]`, ""},
+		{`{"status":"success","data":{"resultType":"vector","result":[]}}`, `null`, ""},
+		{`{"status":"success","data":{"resultType":"scalar","result":[1,"2"]}}`, `2`, ""},
+		{`{"status":"success","data":{"resultType":"matrix","result":[]}}`, "", "matrix"},
+		{`{"status":"error","errorType":"bad_data","error":"parse error"}`, "", "bad_data: parse error"},
+		{`<html>`, "", "not an API response"},
+	}
+	for _, tc := range cases {
+		r, err := decodePromResponse(200, []byte(tc.body), "q")
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: err %v, want %q", tc.body, err, tc.wantErr)
+			}
+			continue
+		}
+		if got := (Measurement{Value: r}).ValueJSON(); err != nil || got != tc.want {
+			t.Errorf("%s: %s, %v; want %s", tc.body, got, err, tc.want)
+		}
+	}
+}
+
+// startPrometheus runs the real Prometheus on a free loopback port with a
+// 1 s scrape interval, scraping target (host:port), and returns its URL.
+func startPrometheus(t *testing.T, target string) string {
+	t.Helper()
+	bin := testtool.Find(t, "prometheus", "")
+	dir := t.TempDir()
+	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: router\n    static_configs: [{targets: [%q]}]\n", target)
+	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--web.listen-address="+addr,
+		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--log.level=warn")
+	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		log.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(log.Name())
+			t.Logf("prometheus log:\n%s", b)
+		}
+	})
+	return "http://" + addr
+}
+
+// pollUntil retries f every 200ms until it reports done or ctx ends.
+func pollUntil(ctx context.Context, t *testing.T, what string, f func() bool) {
+	t.Helper()
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for !f() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("waiting for %s: %v", what, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+func TestPrometheusReal(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	reqs := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "router_requests_total", Help: "requests"}, []string{"version", "code"})
+	reg.MustRegister(reqs)
+	reqs.WithLabelValues("v1", "200").Add(990)
+	reqs.WithLabelValues("v1", "500").Add(10)
+	reqs.WithLabelValues("v2", "200").Add(60)
+	reqs.WithLabelValues("v2", "500").Add(40)
+	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	defer metrics.Close()
+	u, _ := url.Parse(metrics.URL)
+	prom := startPrometheus(t, u.Host)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	errorRatio := `sum(router_requests_total{version="{{version}}",code=~"5.."}) / sum(router_requests_total{version="{{version}}"})`
+	p, err := NewProvider(ProviderSpec{Prometheus: &PrometheusSpec{Address: prom, Query: errorRatio}}, Deps{HTTP: &http.Client{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := func(version string) Query {
+		return Query{Metric: "errors", Version: version, Args: Args{ArgVersion: version}, Time: time.Now()}
+	}
+	pollUntil(ctx, t, "the first scrape", func() bool {
+		r, err := p.Measure(ctx, q("v2"))
+		return err == nil && !r.Empty()
+	})
+	r, err := p.Measure(ctx, q("v2"))
+	if err != nil || len(r.Vector) != 1 || r.Vector[0] != 0.4 {
+		t.Fatalf("v2 error ratio = %+v, %v; want [0.4]", r, err)
+	}
+	if r, err := p.Measure(ctx, q("v9")); err != nil || !r.Empty() {
+		t.Errorf("unknown version: %+v, %v; want no data", r, err)
+	}
+
+	measure := func(query string) (Result, error) {
+		pp, err := NewProvider(ProviderSpec{Prometheus: &PrometheusSpec{Address: prom, Query: query}}, Deps{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pp.Measure(ctx, q("v1"))
+	}
+	if r, err := measure(`scalar(sum(router_requests_total{version="{{version}}"}))`); err != nil || r.Scalar == nil || *r.Scalar != 1000 {
+		t.Errorf("scalar = %+v, %v", r, err)
+	}
+	if r, err := measure(`sum by (code) (router_requests_total{version="{{version}}"})`); err != nil || len(r.Vector) != 2 {
+		t.Errorf("vector by code = %+v, %v", r, err)
+	}
+	if r, err := measure(`0/0`); err != nil || r.Scalar == nil || !math.IsNaN(*r.Scalar) || !r.Empty() {
+		t.Errorf("NaN = %+v, %v; want a NaN scalar that counts as no data", r, err)
+	}
+	if _, err := measure(`sum(`); err == nil || !strings.Contains(err.Error(), "bad_data") {
+		t.Errorf("bad query: %v", err)
+	}
+	if _, err := measure(`router_requests_total[1m]`); err == nil || !strings.Contains(err.Error(), "matrix") {
+		t.Errorf("range query: %v", err)
+	}
+
+	// End to end: a canary at 40 % errors fails; the stable one passes.
+	m := Metric{Name: "errors", SuccessCondition: "result < 0.05", Provider: ProviderSpec{Prometheus: &PrometheusSpec{Address: prom, Query: errorRatio}}}
+	for version, want := range map[string]Phase{"v2": PhaseFailed, "v1": PhaseSuccessful} {
+		out, err := Run(ctx, m, Args{ArgVersion: version}, p, RealClock{}, func(Measurement) error { return nil })
+		if err != nil || out.Phase != want {
+			t.Errorf("Run on %s = %+v, %v; want %s", version, out, err, want)
+		}
+	}
+}
