@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -214,17 +215,27 @@ func (t *connTracker) closeUnused() {
 // checkLoopback refuses listen addresses reachable from other hosts: reads
 // are anonymous.
 func checkLoopback(addr string) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
 		return fmt.Errorf("registry addr %q: %w", addr, err)
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+	if IsLoopback(addr) {
 		return nil
 	}
 	return fmt.Errorf("registry addr %q: not a loopback address (reads are anonymous)", addr)
+}
+
+// IsLoopback reports whether a host or host:port ("localhost", "[::1]:80")
+// names this machine's loopback interface.
+func IsLoopback(hostport string) bool {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		h = hostport
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(h, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // transient holders end by themselves; Serve with Wait waits for them.

@@ -216,3 +216,12 @@ func TestCredentialsStable(t *testing.T) {
 		t.Fatalf("Credentials changed: %+v, %v", again, err)
 	}
 }
+
+func TestIsLoopback(t *testing.T) {
+	for in, want := range map[string]bool{"127.0.0.1:5000": true, "localhost:5000": true, "[::1]:80": true, "::1": true,
+		"localhost": true, "ghcr.io": false, "10.0.0.1:5000": false, "0.0.0.0:5000": false} {
+		if got := IsLoopback(in); got != want {
+			t.Errorf("IsLoopback(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -3,12 +3,12 @@ package release
 import (
 	"context"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/slipway-ci/slipway/internal/registry"
 	"github.com/slipway-ci/slipway/internal/store"
 )
 
@@ -54,7 +54,7 @@ func (s *Service) parseRef(ctx context.Context, ref string) (name.Reference, err
 	first, _, slash := strings.Cut(ref, "/")
 	if slash && (strings.ContainsAny(first, ".:") || first == "localhost") {
 		var o []name.Option
-		if s.o.Registry.Insecure || loopback(first) {
+		if s.o.Registry.Insecure || registry.IsLoopback(first) {
 			o = append(o, name.Insecure)
 		}
 		r, err := name.ParseReference(ref, o...)
@@ -84,16 +84,4 @@ func splitRef(ref string) (repo, tail string) {
 		return ref[:i], ref[i:]
 	}
 	return ref, ":latest"
-}
-
-func loopback(hostport string) bool {
-	h, _, err := net.SplitHostPort(hostport)
-	if err != nil {
-		h = hostport
-	}
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(h, "[]"))
-	return ip != nil && ip.IsLoopback()
 }

@@ -15,12 +15,3 @@ func TestSplitRef(t *testing.T) {
 		}
 	}
 }
-
-func TestLoopback(t *testing.T) {
-	for in, want := range map[string]bool{"127.0.0.1:5000": true, "localhost:5000": true, "[::1]:80": true,
-		"ghcr.io": false, "10.0.0.1:5000": false} {
-		if got := loopback(in); got != want {
-			t.Errorf("loopback(%q) = %v, want %v", in, got, want)
-		}
-	}
-}

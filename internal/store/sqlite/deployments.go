@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/slipway-ci/slipway/internal/store"
@@ -95,7 +96,7 @@ func (s deployments) Update(ctx context.Context, d *store.Deployment, from ...st
 		} else if err != nil {
 			return fmt.Errorf("deployment %d: %w", d.ID, err)
 		}
-		if len(from) > 0 && !contains(from, cur) {
+		if len(from) > 0 && !slices.Contains(from, cur) {
 			return fmt.Errorf("deployment %d is %s, not %v: %w", d.ID, cur, from, store.ErrConflict)
 		}
 		_, err := t.ExecContext(ctx, `UPDATE deployments SET state=?, active=?, reason=?, spec=?, step=?, weight=?, stable=?,
@@ -109,15 +110,6 @@ func (s deployments) Update(ctx context.Context, d *store.Deployment, from ...st
 		}
 		return nil
 	})
-}
-
-func contains(states []store.DeployState, s store.DeployState) bool {
-	for _, x := range states {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s deployments) query(ctx context.Context, q string, args ...any) ([]*store.Deployment, error) {
