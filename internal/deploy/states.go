@@ -18,7 +18,7 @@ var ErrIllegal = errors.New("illegal transition")
 // moves lists, per state, the states a deployment may move to.
 var moves = map[store.DeployState][]store.DeployState{
 	store.DeployPending:          {store.DeployAwaitingApproval, store.DeployProgressing, store.DeployRollingBack, store.DeployFailed},
-	store.DeployAwaitingApproval: {store.DeployProgressing, store.DeployRolledBack},
+	store.DeployAwaitingApproval: {store.DeployProgressing, store.DeployRollingBack, store.DeployRolledBack},
 	store.DeployProgressing:      {store.DeployPaused, store.DeploySucceeded, store.DeployRollingBack, store.DeployProgressing},
 	store.DeployPaused:           {store.DeployProgressing, store.DeployRollingBack, store.DeploySucceeded},
 	store.DeployRollingBack:      {store.DeployRolledBack, store.DeployFailed, store.DeployRollingBack},

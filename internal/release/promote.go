@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/slipway-ci/slipway/internal/pipeline"
@@ -54,41 +53,79 @@ func (s *Service) Promote(ctx context.Context, req PromoteRequest) (*PromoteResu
 	if ref.Digest == "" {
 		return nil, fmt.Errorf("promote by digest (%s@sha256:...), not by tag: a tag can move between checking and promoting", ref.Repo)
 	}
-	rep, err := s.Verify(ctx, ref.String(), VerifyOptions{Env: env.Name, Extra: env.Require, Policy: req.Policy})
+	res := &PromoteResult{}
+	res.Report, err = s.Admit(ctx, ref, env, req.Policy)
+	if err != nil {
+		if res.Report == nil {
+			return nil, err
+		}
+		return res, err
+	}
+	p, unchanged, err := s.Enter(ctx, ref, env.Name, req.Actor, req.Reason)
+	if err != nil {
+		return res, err
+	}
+	res.Promotion, res.Unchanged, res.Took = p, unchanged, time.Since(start)
+	return res, nil
+}
+
+// Admit checks that an artifact may enter env: the trust policy (the
+// environment's policy tightened by its require:), then the environment's
+// requires: — the artifact must have been in that environment, for at
+// least the soak time when the environment deploys with one. A refusal
+// wraps ErrRefused and comes with the report when verification ran.
+func (s *Service) Admit(ctx context.Context, ref Ref, env *pipeline.Environment, policy *trust.Policy) (*Report, error) {
+	rep, err := s.Verify(ctx, ref.String(), VerifyOptions{Env: env.Name, Extra: env.Require, Policy: policy})
 	if err != nil {
 		return nil, err
 	}
-	res := &PromoteResult{Report: rep}
 	if !rep.OK {
-		return res, fmt.Errorf("%w: %s may not enter %s: %s", ErrRefused, ref, env.Name, rep.Reasons())
+		return rep, fmt.Errorf("%w: %s may not enter %s: %s", ErrRefused, ref, env.Name, rep.Reasons())
 	}
-	if env.Requires != "" {
-		envs, err := s.o.Artifacts.WasInEnv(ctx, ref.Repo, ref.Digest, time.Time{})
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Contains(envs, env.Requires) {
-			return res, fmt.Errorf("%w: %s requires %s first, and %s has never been there", ErrRefused, env.Name, env.Requires, ref)
+	if env.Requires == "" {
+		return rep, nil
+	}
+	hist, err := s.o.Artifacts.History(ctx, env.Requires, ref.Repo, 0)
+	if err != nil {
+		return rep, err
+	}
+	var first time.Time
+	for _, p := range hist {
+		if p.Digest == ref.Digest && (first.IsZero() || p.At.Before(first)) {
+			first = p.At
 		}
 	}
-	cur, err := s.o.Artifacts.Current(ctx, env.Name, ref.Repo)
+	if first.IsZero() {
+		return rep, fmt.Errorf("%w: %s requires %s first, and %s has never been there", ErrRefused, env.Name, env.Requires, ref)
+	}
+	if env.Deploy != nil && env.Deploy.Soak > 0 {
+		if left := env.Deploy.Soak - time.Since(first); left > 0 {
+			return rep, fmt.Errorf("%w: %s requires %s to soak in %s for %s; %s left", ErrRefused, ref, env.Name, env.Requires,
+				env.Deploy.Soak, left.Round(time.Second))
+		}
+	}
+	return rep, nil
+}
+
+// Enter moves env's tag to the artifact and records the promotion; unchanged
+// when env already had it.
+func (s *Service) Enter(ctx context.Context, ref Ref, env, actor, reason string) (*store.Promotion, bool, error) {
+	cur, err := s.o.Artifacts.Current(ctx, env, ref.Repo)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return nil, false, err
 	}
-	if err := s.moveTag(ctx, ref, env.Name); err != nil {
-		return nil, err
+	if err := s.moveTag(ctx, ref, env); err != nil {
+		return nil, false, err
 	}
 	if cur != nil && cur.Digest == ref.Digest {
-		res.Promotion, res.Unchanged, res.Took = cur, true, time.Since(start)
-		return res, nil
+		return cur, true, nil
 	}
-	p := &store.Promotion{Env: env.Name, Repo: ref.Repo, Digest: ref.Digest, Actor: req.Actor, Reason: req.Reason, At: time.Now().UTC()}
+	p := &store.Promotion{Env: env, Repo: ref.Repo, Digest: ref.Digest, Actor: actor, Reason: reason, At: time.Now().UTC()}
 	if err := s.o.Artifacts.Promote(ctx, p); err != nil {
-		return nil, fmt.Errorf("record promotion (the tag already moved; promoting again is safe): %w", err)
+		return nil, false, fmt.Errorf("record promotion (the tag already moved; promoting again is safe): %w", err)
 	}
-	res.Promotion, res.Took = p, time.Since(start)
-	s.logf("promoted %s to %s", ref, env.Name)
-	return res, nil
+	s.logf("promoted %s to %s", ref, env)
+	return p, false, nil
 }
 
 // moveTag points repo:env at the digest. The tag moves before the record
