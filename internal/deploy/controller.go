@@ -192,7 +192,7 @@ func (c *Controller) Wait(ctx context.Context, id int64, progress func(*store.De
 		select {
 		case <-ctx.Done():
 			return d, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(waitPoll):
 		}
 	}
 }

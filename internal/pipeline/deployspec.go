@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/slipway-ci/slipway/internal/analysis"
 )
 
 // TargetLocal runs the artifact's binary as supervised replicas behind
@@ -120,6 +122,9 @@ func (p *decoder) deploy(e *Environment, key string, n *yaml.Node) {
 			if err != nil {
 				p.d.Errorf(f.Value, "%s.%s: %v", what, f.Name, err)
 				continue
+			}
+			if err := checkAnalysis(raw); err != nil {
+				p.d.Errorf(f.Value, "%s.%s: %v", what, f.Name, err)
 			}
 			d.Analyses[f.Name] = raw
 		}
@@ -266,6 +271,16 @@ func (p *decoder) lintDeploy(e *Environment) {
 	if d.Readiness == nil {
 		p.errAt(at, "environments.%s: a local target needs probes.readiness: only ready replicas get traffic", e.Name)
 	}
+}
+
+// checkAnalysis decodes and validates an analysis template, so a bad one
+// fails lint, not a deployment halfway through.
+func checkAnalysis(raw json.RawMessage) error {
+	t, err := analysis.DecodeTemplate(raw)
+	if err != nil {
+		return err
+	}
+	return t.Validate()
 }
 
 // nodeJSON re-encodes a YAML subtree as JSON for the package that owns its

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/slipway-ci/slipway/internal/registry"
@@ -84,4 +85,18 @@ func splitRef(ref string) (repo, tail string) {
 		return ref[:i], ref[i:]
 	}
 	return ref, ":latest"
+}
+
+// Image reads repo@digest from the registry; the client checks the
+// manifest against the digest, and layers are checked as they are read.
+func (s *Service) Image(ctx context.Context, repo, digest string) (v1.Image, error) {
+	r, err := s.Repository(ctx, repo)
+	if err != nil {
+		return nil, err
+	}
+	_, client, err := s.Registry(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return client.Image(ctx, r.Digest(digest))
 }

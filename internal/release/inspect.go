@@ -115,3 +115,23 @@ func (s *Service) GC(ctx context.Context, repo string, p artifact.GCPolicy, wind
 	}
 	return all, artifact.ApplyGC(ctx, client, s.o.Artifacts, host, all, logf)
 }
+
+// Lookup resolves an artifact reference (by digest or by tag) to the
+// published artifact's record; a tag is resolved once, here, so what is
+// checked is what runs.
+func (s *Service) Lookup(ctx context.Context, refText string) (*store.Artifact, error) {
+	ref, err := s.ParseRef(ctx, refText)
+	if err != nil {
+		return nil, err
+	}
+	if ref.Digest == "" {
+		if ref.Digest, err = s.resolveTag(ctx, ref); err != nil {
+			return nil, fmt.Errorf("%s: %w", ref, err)
+		}
+	}
+	a, err := s.o.Artifacts.Get(ctx, ref.Repo, ref.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not published by slipway here: %w", ref, err)
+	}
+	return a, nil
+}
