@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,13 +17,30 @@ func TestE2EHelloExample(t *testing.T) {
 		t.Fatalf("first run: exit %d\n%s\n%s", first.code, first.stdout, first.stderr)
 	}
 	steps := finalSteps(t, first.stdout)
-	for _, name := range []string{"fmt", "vet", "test", "build[arch=amd64]", "build[arch=arm64]", "checksums"} {
+	for _, name := range []string{"fmt", "vet", "test", "build[arch=amd64]", "build[arch=arm64]", "checksums", "publish",
+		"deploy-staging", "deploy-production"} {
 		if steps[name]["status"] != "success" {
 			t.Errorf("%s: %v", name, steps[name])
 		}
 	}
 	if _, err := os.Stat(filepath.Join(repo.Dir(), "bin", "hello-linux-amd64")); err != nil {
 		t.Fatal(err)
+	}
+	// The quick start: both environments serve the example behind their
+	// routers, under the `slipway up` the first deploy started.
+	for _, env := range []string{"staging", "production"} {
+		st := e.run(repo.Dir(), "deploy", "status", env, "-o", "json")
+		var status struct {
+			Target struct{ Endpoint string } `json:"target"`
+		}
+		if err := json.Unmarshal([]byte(st.stdout), &status); err != nil || status.Target.Endpoint == "" {
+			t.Fatalf("deploy status %s: %v\n%s%s", env, err, st.stdout, st.stderr)
+		}
+		resp, err := http.Get(status.Target.Endpoint + "/")
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s at %s: %v %v", env, status.Target.Endpoint, resp, err)
+		}
+		resp.Body.Close()
 	}
 	// The second run takes both builds from the cache, bit for bit.
 	os.RemoveAll(filepath.Join(repo.Dir(), "bin"))

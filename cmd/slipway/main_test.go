@@ -57,6 +57,9 @@ func newEnv(t testing.TB) *env {
 	e := &env{t: t, state: t.TempDir()}
 	e.vars = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "SLIPWAY_STATE_DIR=" + e.state,
 		"XDG_CONFIG_HOME=" + t.TempDir(), "LANG=C.UTF-8"}
+	// A deployment starts `slipway up` in the background: stop it and its
+	// replicas with the test.
+	t.Cleanup(func() { e.run(t.TempDir(), "down") })
 	return e
 }
 
@@ -65,10 +68,12 @@ type result struct {
 	code           int
 }
 
-// run runs slipway in dir and waits for it.
+// run runs slipway in dir and waits for it (at most 5 minutes).
 func (e *env) run(dir string, args ...string) result {
 	e.t.Helper()
-	cmd := e.command(context.Background(), dir, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := e.command(ctx, dir, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipway-ci/slipway/internal/change/changetest"
 	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
@@ -28,6 +29,7 @@ func TestE2EHelloRelease(t *testing.T) {
 	cosign := testtool.Find(t, "cosign", "v3.1.3")
 	e := newEnv(t)
 	repo := example(t, "hello")
+	externalEnvironments(t, repo)
 	run := e.run(repo.Dir(), "run", "--output", "json")
 	if steps := finalSteps(t, run.stdout); run.code != 0 || steps["publish"]["status"] != "success" {
 		t.Fatalf("run: exit %d, publish %v\n%s", run.code, steps["publish"], run.stderr)
@@ -73,6 +75,24 @@ func TestE2EHelloRelease(t *testing.T) {
 	c.must(t, false, "verify", "--key", stranger, image)
 	c.must(t, false, "verify-attestation", "--type", "slsaprovenance1", "--key", stranger, image)
 	c.must(t, false, "verify-attestation", "--type", "slsaprovenance1", "--key", filepath.Join(keys, "slipway.pub"), image)
+}
+
+// externalEnvironments makes the example's environments external (another
+// tool deploys them; promotion moves their tags) and drops its deploy steps.
+func externalEnvironments(t *testing.T, repo *changetest.Repo) {
+	t.Helper()
+	spec := readExample(t, "hello", ".slipway.yaml")
+	spec = spec[:strings.Index(spec, "  # Deploy what this run published")] + `
+environments:
+  staging:
+    target: external
+  production:
+    requires: staging
+    trust:
+      require: [signature, provenance, sbom]
+`
+	repo.Write(".slipway.yaml", spec)
+	repo.Commit("external environments")
 }
 
 // strangerKey writes the public half of a fresh P-256 key.

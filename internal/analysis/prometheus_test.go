@@ -2,15 +2,10 @@ package analysis
 
 import (
 	"context"
-	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -48,44 +43,6 @@ func TestDecodePromResponse(t *testing.T) {
 	}
 }
 
-// startPrometheus runs the real Prometheus on a free loopback port with a
-// 1 s scrape interval, scraping target (host:port), and returns its URL.
-func startPrometheus(t *testing.T, target string) string {
-	t.Helper()
-	bin := testtool.Find(t, "prometheus", "")
-	dir := t.TempDir()
-	cfg := fmt.Sprintf("global: {scrape_interval: 1s, evaluation_interval: 1s}\nscrape_configs:\n  - job_name: router\n    static_configs: [{targets: [%q]}]\n", target)
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	cmd := exec.Command(bin, "--config.file="+filepath.Join(dir, "prometheus.yml"), "--web.listen-address="+addr,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--log.level=warn")
-	log, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		log.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(log.Name())
-			t.Logf("prometheus log:\n%s", b)
-		}
-	})
-	return "http://" + addr
-}
-
 // pollUntil retries f every 200ms until it reports done or ctx ends.
 func pollUntil(ctx context.Context, t *testing.T, what string, f func() bool) {
 	t.Helper()
@@ -111,7 +68,7 @@ func TestPrometheusReal(t *testing.T) {
 	metrics := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	defer metrics.Close()
 	u, _ := url.Parse(metrics.URL)
-	prom := startPrometheus(t, u.Host)
+	prom := testtool.StartPrometheus(t, "/metrics", u.Host)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -81,7 +81,7 @@ func Open(ctx context.Context, cfg config.Config, environ []string) (*App, error
 	a.Gatekeeper = gatekeeper.New(gatekeeper.Options{Scans: db.Scans(), StateDir: dir, Tests: db.Tests(),
 		LoadSpec: func(path string) (*pipeline.Spec, error) { return pipeline.Load(path, a.Actions) },
 		Scanners: scanners(a.env("SLIPWAY_VULNDB_SOURCE"), a.Release)})
-	a.Actions = action.NewRegistry(append(a.Release.Actions(), a.Gatekeeper.Actions()...)...)
+	a.Actions = action.NewRegistry(append(append(a.Release.Actions(), a.Gatekeeper.Actions()...), deployAction{a})...)
 	a.Engine = &engine.Engine{
 		Store: db, Blobs: blobs, Cache: a.engineCache(), Actions: a.Actions, StateDir: dir, CacheMAC: mac,
 		Executors: map[string]executor.Executor{"local": a.Local},

@@ -17,5 +17,5 @@ func scanners(vulnSource string, images gatekeeper.ImageSource) []gatekeeper.Sca
 // without opening a state dir.
 func Builtins() *action.Registry {
 	gk := gatekeeper.New(gatekeeper.Options{Scanners: scanners("", nil)})
-	return action.NewRegistry(append(release.New(release.Options{}).Actions(), gk.Actions()...)...)
+	return action.NewRegistry(append(append(release.New(release.Options{}).Actions(), gk.Actions()...), deployAction{})...)
 }

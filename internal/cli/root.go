@@ -100,7 +100,8 @@ default ${XDG_STATE_HOME:-~/.local/state}/slipway. Configuration comes from
 		return nil
 	}
 	root.AddCommand(newRunCmd(g), newLintCmd(g), newSchemaCmd(g), newLogsCmd(g), newPruneCmd(g),
-		newVersionCmd(g), newTestsCmd(g), newRunsCmd(g), newRegistryCmd(g), newKeysCmd(g), newArtifactCmd(g), newScanCmd(g), newGateCmd(g))
+		newVersionCmd(g), newTestsCmd(g), newRunsCmd(g), newRegistryCmd(g), newKeysCmd(g), newArtifactCmd(g), newScanCmd(g), newGateCmd(g),
+		newUpCmd(g), newDownCmd(g), newDeployCmd(g))
 	markUsageErrors(root)
 	return root
 }

@@ -22,6 +22,9 @@ var (
 	ErrDowngrade = errors.New("downgrade")
 	// ErrNoDeployment means the environment has no deployment to act on.
 	ErrNoDeployment = errors.New("no deployment")
+	// ErrStopping ends a Wait when the controller stops: the deployment
+	// goes on when the next controller starts.
+	ErrStopping = errors.New("slipway up is stopping; the deployment resumes when it starts again")
 	// ErrNotDeployable means the environment is deployed by another tool.
 	ErrNotDeployable = errors.New("not deployable by slipway")
 )
@@ -98,16 +101,11 @@ func (c *Controller) Close() error {
 // and environments whose latest deployment ended get exactly their current
 // version (finishing scale-downs a restart interrupted).
 func (c *Controller) Recover(ctx context.Context) error {
-	all, err := c.o.Store.List(ctx, store.DeploymentFilter{})
+	latest, err := c.Latest(ctx)
 	if err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	for _, d := range all { // newest first
-		if seen[d.Env] {
-			continue
-		}
-		seen[d.Env] = true
+	for _, d := range latest {
 		if d.State.Active() {
 			if err := c.launch(d); err != nil {
 				return err
@@ -119,6 +117,46 @@ func (c *Controller) Recover(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// Latest is the latest deployment of every environment.
+func (c *Controller) Latest(ctx context.Context) ([]*store.Deployment, error) {
+	all, err := c.o.Store.List(ctx, store.DeploymentFilter{})
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.Deployment
+	seen := map[string]bool{}
+	for _, d := range all { // newest first
+		if !seen[d.Env] {
+			seen[d.Env] = true
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+// StopWorkloads stops the runners (deployments stay recorded as they are)
+// and removes every environment's workloads from the target: `slipway down`.
+// It returns how many environments it stopped.
+func (c *Controller) StopWorkloads(ctx context.Context) (int, error) {
+	c.Close()
+	latest, err := c.Latest(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, d := range latest {
+		err := c.o.Target.Remove(ctx, d.Service, d.Env)
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, target.ErrUnknownSlot):
+			errs = append(errs, fmt.Errorf("%s: %w", d.Env, err))
+		}
+	}
+	return n, errors.Join(errs...)
 }
 
 // settle makes an idle environment run exactly its current version.
@@ -192,6 +230,8 @@ func (c *Controller) Wait(ctx context.Context, id int64, progress func(*store.De
 		select {
 		case <-ctx.Done():
 			return d, ctx.Err()
+		case <-c.ctx.Done():
+			return d, ErrStopping
 		case <-time.After(waitPoll):
 		}
 	}

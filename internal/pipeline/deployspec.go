@@ -76,7 +76,8 @@ type Probe struct {
 }
 
 var deployKeys = []string{"service", "listen", "replicas", "strategy", "rolling", "blue-green", "canary", "analysis",
-	"probes", "resources", "env", "secrets", "approval", "progress-deadline", "soak", "canary-header", "stop-grace"}
+	"probes", "resources", "env", "secrets", "approval", "progress-deadline", "soak", "canary-header", "stop-grace",
+	"scale-down-delay"}
 
 // deploy decodes the deployment keys of an environment whose target is
 // local; f is one of deployKeys.
@@ -166,6 +167,8 @@ func (p *decoder) deploy(e *Environment, key string, n *yaml.Node) {
 		d.Soak = p.d.Duration(n, what)
 	case "canary-header":
 		d.CanaryHeader = p.d.String(n, what)
+	case "scale-down-delay":
+		d.ScaleDownDelay = p.d.Duration(n, what)
 	case "stop-grace":
 		d.StopGrace = p.d.Duration(n, what)
 	}
@@ -264,6 +267,11 @@ func (p *decoder) lintDeploy(e *Environment) {
 	check(d.Background, at, "canary.analysis")
 	for _, st := range d.Steps {
 		check(st.Analysis, st.Pos, fmt.Sprintf("canary.steps[%d].analysis", st.Index))
+		for _, a := range st.Analysis {
+			if m := endless(d.Analyses[a]); m != "" {
+				p.errAt(st.Pos, "environments.%s.canary.steps[%d].analysis: metric %q of %q has an interval and no count, so the step would never end; set count (unlimited metrics belong in canary.analysis)", e.Name, st.Index, m, a)
+			}
+		}
 	}
 	if d.Strategy == StrategyCanary && len(d.Steps) == 0 {
 		p.errAt(at, "environments.%s: strategy canary needs canary.steps (set-weight, pause, analysis)", e.Name)
@@ -271,6 +279,21 @@ func (p *decoder) lintDeploy(e *Environment) {
 	if d.Readiness == nil {
 		p.errAt(at, "environments.%s: a local target needs probes.readiness: only ready replicas get traffic", e.Name)
 	}
+}
+
+// endless names a metric of the template that measures forever (an
+// interval without a count), or "".
+func endless(raw json.RawMessage) string {
+	t, err := analysis.DecodeTemplate(raw)
+	if err != nil {
+		return ""
+	}
+	for _, m := range t.Metrics {
+		if m.EffectiveCount() == 0 {
+			return m.Name
+		}
+	}
+	return ""
 }
 
 // checkAnalysis decodes and validates an analysis template, so a bad one

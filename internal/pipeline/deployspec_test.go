@@ -20,7 +20,7 @@ func TestDeploySpec(t *testing.T) {
 		len(prod.Background) != 1 || prod.ProgressDeadline != 5*time.Minute || prod.CanaryHeader != "X-Slipway-Canary" {
 		t.Errorf("production = %+v", prod)
 	}
-	if got := string(prod.Analyses["errors"]); got != `{"metrics":[{"failureLimit":1,"interval":"1s","name":"error-rate","provider":{"builtin":{"metric":"error-rate"}},"successCondition":"result \u003c 0.05"}]}` {
+	if got := string(prod.Analyses["errors"]); got != `{"metrics":[{"count":5,"failureLimit":1,"interval":"1s","name":"error-rate","provider":{"builtin":{"metric":"error-rate"}},"successCondition":"result \u003c 0.05"}]}` {
 		t.Errorf("errors analysis = %s", got)
 	}
 }

@@ -75,6 +75,18 @@ func (s *Service) Close() error {
 	return err
 }
 
+// Reconnect forgets the registry in use when another process served it,
+// so the next use finds the current one: `slipway up` calls it after it
+// takes the registry over from a `slipway run` that has ended.
+func (s *Service) Reconnect() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.o.Registry.External == "" && s.release != nil {
+		s.release() // a no-op for a registry another process served
+		s.release, s.client, s.host = nil, nil, ""
+	}
+}
+
 // Registry returns the registry host (with any prefix) and a client for it:
 // the configured external registry, or the state dir's embedded one (the
 // running one, or served in-process until Close).

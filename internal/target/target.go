@@ -139,7 +139,8 @@ type Target interface {
 	WaitReady(ctx context.Context, service, env, version string, n int) error
 	// Status reports a slot; ErrUnknownSlot when never applied.
 	Status(ctx context.Context, service, env string) (Status, error)
-	// Remove stops a slot's workloads and router and forgets it.
+	// Remove stops a slot's workloads and router and forgets it;
+	// ErrUnknownSlot when never applied.
 	Remove(ctx context.Context, service, env string) error
 	// Close releases the target, leaving workloads running.
 	Close() error

@@ -13,6 +13,7 @@ import (
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // StartRegistry stores on disk
 	"github.com/sirupsen/logrus"
 )
 

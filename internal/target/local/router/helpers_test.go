@@ -94,6 +94,7 @@ func mustSetBackends(tb testing.TB, r *Router, ver string, bs ...*backend) {
 type reply struct {
 	code    int
 	backend string // X-Backend of the answer, "" when the router answered
+	version string // the router's X-Slipway-Version
 	body    string
 }
 
@@ -124,7 +125,8 @@ func tryGet(c *http.Client, url string, hdr ...string) (reply, error) {
 	if err != nil {
 		return reply{}, err
 	}
-	return reply{code: resp.StatusCode, backend: resp.Header.Get("X-Backend"), body: string(body)}, nil
+	return reply{code: resp.StatusCode, backend: resp.Header.Get("X-Backend"), version: resp.Header.Get(VersionHeader),
+		body: string(body)}, nil
 }
 
 // fakeClock is a clock that moves only when told: latency becomes exact.

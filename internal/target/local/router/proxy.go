@@ -15,6 +15,9 @@ const statusClientClosed = 499
 
 type backendKey struct{}
 
+// VersionHeader names the version that answered, on every proxied response.
+const VersionHeader = "X-Slipway-Version"
+
 // ServeHTTP routes one request to a ready backend of the version chosen by
 // the route and the canary header, and records it for that version.
 func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -33,6 +36,9 @@ func (r *Router) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.finish(v, http.StatusServiceUnavailable, start)
 		return
 	}
+	// Say which version answered: clients, load tests and humans can tell
+	// stable from canary without asking the application.
+	w.Header().Set(VersionHeader, v.name)
 	sw := &statusWriter{ResponseWriter: w}
 	defer func() {
 		code := sw.status()

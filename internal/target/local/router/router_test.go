@@ -100,8 +100,12 @@ func TestCanaryHeaderOverride(t *testing.T) {
 			mustSetRoute(t, r, tt.route)
 			url := serve(t, r)
 			for i := range 10 {
-				if rep := get(t, http.DefaultClient, url, tt.header[0], tt.header[1]); rep.backend != tt.want {
+				rep := get(t, http.DefaultClient, url, tt.header[0], tt.header[1])
+				if rep.backend != tt.want {
 					t.Fatalf("request %d went to %q (%d), want %q", i, rep.backend, rep.code, tt.want)
+				}
+				if wantVer := map[string]string{"stable": "v1", "canary": "v2"}[tt.want]; rep.version != wantVer {
+					t.Fatalf("request %d: %s = %q, want %q", i, VersionHeader, rep.version, wantVer)
 				}
 			}
 		})

@@ -1,0 +1,43 @@
+// Command hello is the local target's test workload: it serves
+// "<version> pid=<pid>" on / and 200 on /healthz at 127.0.0.1:$PORT, and
+// shuts down gracefully on SIGTERM. With -exit it exits at once (status 3).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	version := flag.String("version", "dev", "version to report")
+	exit := flag.Bool("exit", false, "exit immediately with status 3")
+	flag.Parse()
+	if *exit {
+		fmt.Println("exiting at once, as asked")
+		os.Exit(3)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, os.Getenv(r.URL.Query().Get("name")))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintf(w, "%s pid=%d", *version, os.Getpid())
+	})
+	srv := &http.Server{Addr: "127.0.0.1:" + os.Getenv("PORT"), Handler: mux}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Shutdown(context.Background())
+	}()
+	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+		fmt.Println("serve:", err)
+		os.Exit(1)
+	}
+}
