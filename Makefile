@@ -10,9 +10,13 @@ FUZZTIME ?= 3s
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/slipway
 
-# The main job on embedded defaults: run the example service's pipeline.
+# The main job on embedded defaults: run the example service's pipeline,
+# which publishes it, deploys it to staging and canaries it into production
+# under `slipway up` (left running in the background); then say where each
+# environment is served and how to stop it.
 demo: build
 	$(BIN) run -C examples/hello
+	$(BIN) up --detach
 
 # Everything CI runs (.ci/run): dependencies, vet, unit + integration + e2e
 # tests, the example's tests, and a short fuzz of every parser.

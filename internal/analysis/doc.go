@@ -23,6 +23,10 @@
 //     keeps fast analyses fast).
 //   - noData: inconclusive (Argo has no such policy: an empty Prometheus
 //     vector makes `result[0]` an Error).
+//   - builtin metrics measure the window since the previous measurement,
+//     the first one since the run started: without an initialDelay their
+//     first measurement comes after one interval, not at once (an instant
+//     window is empty).
 //   - a metric with neither successCondition nor failureCondition is
 //     Successful unless the measurement errs (Argo's evaluator).
 package analysis

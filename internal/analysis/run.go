@@ -192,14 +192,21 @@ func (r *runner) query(version string) Query {
 
 func (r *runner) run(ctx context.Context) (Outcome, error) {
 	out := Outcome{Metric: r.m.Name, DryRun: r.m.DryRun}
+	delay := r.m.InitialDelay.Duration
 	if pr, ok := r.p.(Primer); ok {
+		// A primed window starts now: measured at once it would be empty,
+		// so without an initial delay the first measurement waits one
+		// interval.
+		if delay == 0 {
+			delay = r.m.Interval.Duration
+		}
 		for _, v := range r.versions {
 			// A failed prime only widens the first window; the first
 			// measurement reports the source's error if it persists.
 			_ = pr.Prime(ctx, r.query(v))
 		}
 	}
-	if err := r.clk.Sleep(ctx, r.m.InitialDelay.Duration); err != nil {
+	if err := r.clk.Sleep(ctx, delay); err != nil {
 		return out, err
 	}
 	for {

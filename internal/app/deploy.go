@@ -25,7 +25,9 @@ type Deployer struct {
 // deployments the store holds. Close it before the App.
 func (a *App) OpenDeployer(ctx context.Context, logf func(string, ...any)) (*Deployer, error) {
 	tgt, err := local.New(ctx, local.Options{Dir: filepath.Join(a.Config.StateDir, "deploy"), Logf: logf,
-		Fetch: func(ctx context.Context, repo, digest string) (v1.Image, error) { return a.Release.Image(ctx, repo, digest) }})
+		Fetch: func(ctx context.Context, repo, digest string) (v1.Image, error) {
+			return a.Release.Image(ctx, repo, digest)
+		}})
 	if err != nil {
 		return nil, err
 	}

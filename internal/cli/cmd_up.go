@@ -143,6 +143,9 @@ func serveRegistry(ctx context.Context, a *app.App, logf func(string, ...any)) (
 func upHandler(a *app.App, dep *app.Deployer) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", deploy.Handler(dep.Controller, a.ResolveDeploy))
+	mux.HandleFunc("GET /v1/endpoints", func(w http.ResponseWriter, r *http.Request) {
+		localapi.WriteJSON(w, http.StatusOK, dep.Endpoints(r.Context()))
+	})
 	mux.HandleFunc("POST /v1/workloads/stop", func(w http.ResponseWriter, r *http.Request) {
 		n, err := dep.StopWorkloads(r.Context())
 		if err != nil {
@@ -179,11 +182,18 @@ func runUpDetached(ctx context.Context, g *globals, o upOptions) error {
 	if err != nil {
 		return err
 	}
-	if g.json() {
-		return json.NewEncoder(g.stdout).Encode(map[string]any{"api": c.Addr(), "pid": c.Info().PID, "log": localapi.LogPath(dir)})
+	var envs []app.Endpoint
+	if err := c.Do(ctx, http.MethodGet, "/v1/endpoints", nil, &envs); err != nil {
+		return apiErr(err)
 	}
-	fmt.Fprintf(g.stdout, "slipway up is running (pid %d, API at %s, log %s); 'slipway down' stops it\n",
+	if g.json() {
+		return json.NewEncoder(g.stdout).Encode(map[string]any{"api": c.Addr(), "pid": c.Info().PID, "log": localapi.LogPath(dir),
+			"environments": envs})
+	}
+	fmt.Fprintf(g.stdout, "slipway up is running in the background (pid %d, API at %s, log %s)\n",
 		c.Info().PID, c.Addr(), localapi.LogPath(dir))
+	printEndpoints(g.stdout, envs)
+	fmt.Fprintln(g.stdout, "'slipway deploy status <environment>' shows a deployment; 'slipway down' stops everything")
 	return nil
 }
 
