@@ -22,3 +22,5 @@ SLIPWAY_TOOL_GITLEAKS=$(scripts/go-tool.sh gitleaks v8.30.1 github.com/zricethez
   go test -run '^$' -bench SecretsVsGitleaks -benchtime 1x -timeout 20m ./internal/scan/secrets/ | grep -vE '^(goos|goarch|pkg|cpu):|^PASS$'
 echo "== router: added latency at p50/p99 vs a direct connection (2000 loopback requests, concurrency 8)"
 go test -run '^$' -bench RouterOverhead -benchtime 3x ./internal/target/local/router/ | grep -vE '^(goos|goarch|pkg|cpu):|^PASS$'
+echo "== deployments: auto-rollback, blue-green switch, rollback command (real controller + local target, loopback load)"
+go test -run '^$' -bench 'BenchmarkAutoRollback|BenchmarkBlueGreenSwitch|BenchmarkRollbackCommand' -benchtime 1x -timeout 15m ./internal/deploy/ | grep -vE '^(goos|goarch|pkg|cpu):|^PASS$'

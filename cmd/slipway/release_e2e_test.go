@@ -35,7 +35,8 @@ func TestE2EHelloRelease(t *testing.T) {
 		t.Fatalf("run: exit %d, publish %v\n%s", run.code, steps["publish"], run.stderr)
 	}
 	art := onlyArtifact(t, e, repo.Dir())
-	if !strings.HasPrefix(art.Version, "v0.0.0-rc.1+") || !slices.Equal(art.Tags, []string{"sha-" + art.Commit, "v0.0.0-rc.1_" + art.Commit[:7]}) {
+	// Two commits: the example, and its environments made external.
+	if !strings.HasPrefix(art.Version, "v0.0.0-rc.2+") || !slices.Equal(art.Tags, []string{"sha-" + art.Commit, "v0.0.0-rc.2_" + art.Commit[:7]}) {
 		t.Fatalf("version %q, tags %v", art.Version, art.Tags)
 	}
 	// Rebuilt from scratch (no cache, binary gone), the image is the same.

@@ -143,9 +143,29 @@ func (c *Client) Stream(ctx context.Context, method, path string, in any, fn fun
 	return nil
 }
 
-// send performs the request; on a non-2xx status it closes the body and
-// returns an *APIError.
+// startingWait bounds how long send retries 503, which the server answers
+// (before handling anything) while it is still starting.
+const startingWait = 60 * time.Second
+
+// send performs the request, retrying while the server answers 503 (still
+// starting: the request was not handled); on another non-2xx status it
+// closes the body and returns an *APIError.
 func (c *Client) send(ctx context.Context, method, path string, in any) (*http.Response, error) {
+	deadline := time.Now().Add(startingWait)
+	for {
+		resp, err := c.sendOnce(ctx, method, path, in)
+		if !IsStatus(err, http.StatusServiceUnavailable) || time.Now().After(deadline) {
+			return resp, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (c *Client) sendOnce(ctx context.Context, method, path string, in any) (*http.Response, error) {
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)

@@ -76,7 +76,7 @@ func readSlot(t *testing.T, dir, service string) slotFile {
 func digestMismatchRefused(t *testing.T, w *world) {
 	tg := w.open(t, t.TempDir(), func(o *Options) {
 		o.Fetch = func(ctx context.Context, repo, _ string) (v1.Image, error) {
-			return w.fetch(ctx, repo, w.versions[1].Digest) // a registry lying about v1
+			return w.Fetch(ctx, repo, w.versions[1].Digest) // a registry lying about v1
 		}
 	})
 	err := tg.Apply(context.Background(), desired("liar", w.versions[0], 1, fastWorkload))
@@ -94,7 +94,7 @@ func concurrentAppliesExtractOnce(t *testing.T, w *world) {
 	tg := w.open(t, dir, func(o *Options) {
 		o.Fetch = func(ctx context.Context, repo, digest string) (v1.Image, error) {
 			fetches.Add(1)
-			return w.fetch(ctx, repo, digest)
+			return w.Fetch(ctx, repo, digest)
 		}
 	})
 	var wg sync.WaitGroup

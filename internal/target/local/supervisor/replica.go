@@ -192,6 +192,17 @@ func (r *replica) setReady(gen int, ok bool) {
 // SIGKILLs it. When ctx ends first it returns ctx's error, after a SIGKILL
 // if killOnCancel (a requested stop is never left half done; a supervisor
 // being closed must not kill).
+// reapKilled waits (briefly: SIGKILL is not ignorable) until a killed
+// process is gone, reaping it when it is our child, so a cancelled stop
+// leaves no zombie behind.
+func reapKilled(pid int, startTime uint64, poll time.Duration) {
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(poll) {
+		if alive, _ := checkAlive(pid, startTime); !alive {
+			return
+		}
+	}
+}
+
 func terminate(ctx context.Context, pid int, startTime uint64, grace, poll time.Duration, killOnCancel bool) error {
 	if err := signalGroup(pid, startTime, syscall.SIGTERM); err != nil {
 		return err
@@ -209,6 +220,7 @@ func terminate(ctx context.Context, pid int, startTime uint64, grace, poll time.
 		case <-ctx.Done():
 			if killOnCancel {
 				_ = signalGroup(pid, startTime, syscall.SIGKILL)
+				reapKilled(pid, startTime, poll)
 			}
 			return ctx.Err()
 		case <-graceT.C:

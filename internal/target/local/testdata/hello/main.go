@@ -1,6 +1,8 @@
 // Command hello is the local target's test workload: it serves
 // "<version> pid=<pid>" on / and 200 on /healthz at 127.0.0.1:$PORT, and
-// shuts down gracefully on SIGTERM. With -exit it exits at once (status 3).
+// shuts down gracefully on SIGTERM. With -exit it exits at once (status 3);
+// with -error-rate R it answers that fraction of requests to / with a 500
+// (spread evenly, so a rate is exact over any run of requests).
 package main
 
 import (
@@ -10,12 +12,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 )
 
 func main() {
 	version := flag.String("version", "dev", "version to report")
 	exit := flag.Bool("exit", false, "exit immediately with status 3")
+	errorRate := flag.Float64("error-rate", 0, "fraction of requests to / answered with 500")
 	flag.Parse()
 	if *exit {
 		fmt.Println("exiting at once, as asked")
@@ -26,7 +30,13 @@ func main() {
 	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getenv(r.URL.Query().Get("name")))
 	})
+	var served atomic.Int64
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		// Request n fails when the running count of due failures grows.
+		n := float64(served.Add(1))
+		if int64(n**errorRate) > int64((n-1)**errorRate) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
 		fmt.Fprintf(w, "%s pid=%d", *version, os.Getpid())
 	})
 	srv := &http.Server{Addr: "127.0.0.1:" + os.Getenv("PORT"), Handler: mux}

@@ -1,0 +1,337 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slipway-ci/slipway/internal/pipeline"
+	"github.com/slipway-ci/slipway/internal/store"
+	"github.com/slipway-ci/slipway/internal/target"
+	"github.com/slipway-ci/slipway/internal/target/local"
+	"github.com/slipway-ci/slipway/internal/target/targettest"
+)
+
+// TestMain removes the hello binary the benchmarks build and fails when a
+// replica outlived its benchmark.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	targettest.RemoveHello()
+	if code == 0 && leftChildren() {
+		code = 1
+	}
+	os.Exit(code)
+}
+
+// leftChildren reports child processes still present, zombies included.
+func leftChildren() bool {
+	self := strconv.Itoa(os.Getpid())
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	left := false
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		i := strings.LastIndexByte(string(b), ')')
+		if fields := strings.Fields(string(b[i+1:])); i > 0 && len(fields) > 1 && fields[1] == self {
+			fmt.Fprintf(os.Stderr, "left child process: %s\n", b)
+			left = true
+		}
+	}
+	return left
+}
+
+// timedTarget is the real local target with every Apply's span recorded,
+// so a benchmark can tell how long the switching Apply took.
+type timedTarget struct {
+	*local.Target
+	mu      sync.Mutex
+	applies []appliedAt
+}
+
+type appliedAt struct {
+	route      target.Route
+	start, end time.Time
+}
+
+func (t *timedTarget) Apply(ctx context.Context, d target.Desired) error {
+	start := time.Now()
+	err := t.Target.Apply(ctx, d)
+	t.mu.Lock()
+	t.applies = append(t.applies, appliedAt{route: d.Route, start: start, end: time.Now()})
+	t.mu.Unlock()
+	return err
+}
+
+// firstApply is the first Apply after since whose route is exactly r.
+func (t *timedTarget) firstApply(since time.Time, r target.Route) (appliedAt, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, a := range t.applies {
+		if !a.start.Before(since) && a.route == r {
+			return a, true
+		}
+	}
+	return appliedAt{}, false
+}
+
+// benchRig is the real controller over a sqlite store, the real local
+// target and a real registry of hello images; the admitter is the fake.
+type benchRig struct {
+	b      *testing.B
+	ctx    context.Context
+	tg     *timedTarget
+	c      *Controller
+	store  store.Store
+	spec   *pipeline.Spec
+	images *targettest.Images
+}
+
+func newBenchRig(b *testing.B, yaml string) *benchRig {
+	b.Helper()
+	spec, err := pipeline.Parse("bench.yaml", []byte("steps:\n  a: {run: 'true'}\n"+yaml), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	b.Cleanup(cancel)
+	r := &benchRig{b: b, ctx: ctx, store: openStore(b), spec: spec, images: targettest.NewImages(b)}
+	lt, err := local.New(ctx, local.Options{Dir: b.TempDir(), Fetch: r.images.Fetch})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.tg = &timedTarget{Target: lt}
+	r.c = New(Options{Store: r.store.Deployments(), Target: r.tg, Admit: &fakeAdmitter{}, RollbackWait: 30 * time.Second,
+		Logf: func(f string, a ...any) {
+			if testing.Verbose() {
+				b.Logf(f, a...)
+			}
+		}})
+	b.Cleanup(r.close)
+	return r
+}
+
+// close stops the controller, then every slot's replicas and routers.
+func (r *benchRig) close() {
+	r.c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, e := range r.spec.Environments {
+		if err := r.tg.Remove(ctx, "hello", e.Name); err != nil && !errors.Is(err, target.ErrUnknownSlot) {
+			r.b.Errorf("remove %s: %v", e.Name, err)
+		}
+	}
+	if err := r.tg.Close(); err != nil {
+		r.b.Error(err)
+	}
+}
+
+// start starts deploying v to env (downgrades allowed: benchmarks toggle).
+func (r *benchRig) start(env string, v target.Version) *store.Deployment {
+	r.b.Helper()
+	res, err := r.c.Start(r.ctx, Request{Env: r.spec.Environment(env), Repo: v.Repo, Digest: v.Digest,
+		Version: v.Name, Actor: "bench", AllowDowngrade: true})
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	return res.Deployment
+}
+
+// wait waits for deployment id to end and checks it ended in want.
+func (r *benchRig) wait(id int64, want store.DeployState) *store.Deployment {
+	r.b.Helper()
+	d, err := r.c.Wait(r.ctx, id, nil)
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	if d.State != want {
+		r.b.Fatalf("deployment %d (%s) is %s (%s), want %s", d.ID, d.Version, d.State, d.Reason, want)
+	}
+	return d
+}
+
+// deploy deploys v to env and waits for its success.
+func (r *benchRig) deploy(env string, v target.Version) *store.Deployment {
+	r.b.Helper()
+	return r.wait(r.start(env, v).ID, store.DeploySucceeded)
+}
+
+// endpoint is where env's router serves.
+func (r *benchRig) endpoint(env string) string {
+	r.b.Helper()
+	st, err := r.tg.Status(r.ctx, "hello", env)
+	if err != nil {
+		r.b.Fatal(err)
+	}
+	return st.Endpoint
+}
+
+// settled waits until env runs only version, all its replicas ready (the
+// scale-down after a switch is done).
+func (r *benchRig) settled(env, version string) {
+	r.b.Helper()
+	ctx, cancel := context.WithTimeout(r.ctx, time.Minute)
+	defer cancel()
+	for {
+		st, err := r.tg.Status(ctx, "hello", env)
+		if err == nil && len(st.Versions) == 1 && st.Versions[0].Name == version &&
+			st.Versions[0].Ready == st.Versions[0].Replicas && st.Versions[0].Running == st.Versions[0].Replicas {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			r.b.Fatalf("%s did not settle on %s only: %+v, %v", env, version, st, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// hit is one request of the load generator.
+type hit struct {
+	sent, got time.Time
+	version   string // X-Slipway-Version; "" when no response
+	code      int
+}
+
+// load is a bounded loopback load generator: workers send GET / back to
+// back over kept-alive connections until stop or its time limit.
+type load struct {
+	stop func()
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	hits []hit
+}
+
+const (
+	loadWorkers = 4
+	loadLimit   = 2 * time.Minute // no benchmark iteration takes that long
+)
+
+func startLoad(ctx context.Context, url string) *load {
+	ctx, stop := context.WithTimeout(ctx, loadLimit)
+	l := &load{stop: stop}
+	client := &http.Client{Timeout: 5 * time.Second,
+		Transport: &http.Transport{MaxIdleConnsPerHost: loadWorkers, DisableCompression: true}}
+	for range loadWorkers {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			var mine []hit
+			for ctx.Err() == nil {
+				mine = append(mine, send(ctx, client, url))
+			}
+			l.mu.Lock()
+			l.hits = append(l.hits, mine...)
+			l.mu.Unlock()
+		}()
+	}
+	return l
+}
+
+func send(ctx context.Context, client *http.Client, url string) hit {
+	h := hit{sent: time.Now()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = client.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body) //nolint:errcheck // only the header matters
+			resp.Body.Close()
+			h.version, h.code = resp.Header.Get("X-Slipway-Version"), resp.StatusCode
+		}
+	}
+	h.got = time.Now()
+	return h
+}
+
+// finish stops the load and returns its hits, ordered by response time;
+// requests cut short by the stop itself are dropped.
+func (l *load) finish() []hit {
+	stopped := time.Now()
+	l.stop()
+	l.wg.Wait()
+	hits := slices.DeleteFunc(l.hits, func(h hit) bool { return h.code == 0 && !h.got.Before(stopped) })
+	sort.Slice(hits, func(i, j int) bool { return hits[i].got.Before(hits[j].got) })
+	return hits
+}
+
+// lastOf is the last response from version (ok false when none).
+func lastOf(hits []hit, version string) (hit, bool) {
+	for i := len(hits) - 1; i >= 0; i-- {
+		if hits[i].version == version {
+			return hits[i], true
+		}
+	}
+	return hit{}, false
+}
+
+// firstOf is the first response from version after since.
+func firstOf(hits []hit, version string, since time.Time) (hit, bool) {
+	for _, h := range hits {
+		if h.version == version && h.got.After(since) {
+			return h, true
+		}
+	}
+	return hit{}, false
+}
+
+// onlyFrom is when the stretch of responses from version alone begins:
+// the first of its responses after the last response from anything else.
+func onlyFrom(hits []hit, version string) (hit, bool) {
+	i := len(hits)
+	for i > 0 && hits[i-1].version == version {
+		i--
+	}
+	if i == len(hits) {
+		return hit{}, false
+	}
+	return hits[i], true
+}
+
+// failures counts requests that did not get a 200, except from version
+// except (the one meant to fail).
+func failures(hits []hit, except string) int {
+	n := 0
+	for _, h := range hits {
+		if h.code != http.StatusOK && (except == "" || h.version != except) {
+			n++
+		}
+	}
+	return n
+}
+
+// median of ds, in milliseconds.
+func medianMS(ds []time.Duration) float64 {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return float64(s[len(s)/2].Microseconds()) / 1000
+}
+
+// report sets metric (ms, median of ds) with its goal and prints the line
+// `make bench` shows.
+func report(b *testing.B, name, unit string, ds []time.Duration, goal time.Duration) {
+	b.Helper()
+	m := medianMS(ds)
+	g := float64(goal.Milliseconds())
+	b.ReportMetric(m, unit)
+	fmt.Printf("%s: measured %.1f ms (median of %d: %s; goal %.0f ms, ratio %.2f)\n", name, m, len(ds), fmtMS(ds), g, m/g)
+}
+
+func fmtMS(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = fmt.Sprintf("%.1f", float64(d.Microseconds())/1000)
+	}
+	return strings.Join(parts, " ")
+}
