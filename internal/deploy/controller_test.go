@@ -249,3 +249,22 @@ func TestRollingBatchesAndProbeFailure(t *testing.T) {
 		t.Fatalf("after failed rolling update = %+v", got)
 	}
 }
+
+func TestProgressDeadlineAndFailedRollback(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, strings.Replace(rollingYAML, "    rolling: {max-surge: 1}\n", "    rolling: {max-surge: 1}\n    progress-deadline: 200ms\n", 1))
+	r.deploy(ctx, "staging", "v1.0.0", store.DeploySucceeded)
+	r.target.hang["v1.1.0"] = true
+	d := r.deploy(ctx, "staging", "v1.1.0", store.DeployRolledBack)
+	if !strings.HasPrefix(d.Reason, "progress deadline") {
+		t.Fatalf("reason = %q", d.Reason)
+	}
+	// When the stable version cannot come back either, the deployment
+	// fails and says why: a human must look.
+	r.target.broken["v1.2.0"] = true
+	r.target.broken["v1.0.0"] = true
+	d = r.deploy(ctx, "staging", "v1.2.0", store.DeployFailed)
+	if !strings.Contains(d.Reason, "rollback failed: v1.0.0 not ready") {
+		t.Fatalf("reason = %q", d.Reason)
+	}
+}

@@ -22,14 +22,15 @@ import (
 type fakeTarget struct {
 	mu      sync.Mutex
 	applied []target.Desired
-	broken  map[string]bool
+	broken  map[string]bool // WaitReady fails at once
+	hang    map[string]bool // WaitReady waits for its ctx
 	errRate map[string]float64
 	samples map[string]analysis.Sample
 	removed int
 }
 
 func newFakeTarget() *fakeTarget {
-	return &fakeTarget{broken: map[string]bool{}, errRate: map[string]float64{}, samples: map[string]analysis.Sample{}}
+	return &fakeTarget{broken: map[string]bool{}, hang: map[string]bool{}, errRate: map[string]float64{}, samples: map[string]analysis.Sample{}}
 }
 
 func (f *fakeTarget) Apply(_ context.Context, d target.Desired) error {
@@ -41,8 +42,12 @@ func (f *fakeTarget) Apply(_ context.Context, d target.Desired) error {
 
 func (f *fakeTarget) WaitReady(ctx context.Context, _, _, version string, n int) error {
 	f.mu.Lock()
-	broken := f.broken[version]
+	broken, hang := f.broken[version], f.hang[version]
 	f.mu.Unlock()
+	if hang && n > 0 {
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	if broken && n > 0 {
 		return fmt.Errorf("%s exited 3 times: %w", version, target.ErrNotReady)
 	}
