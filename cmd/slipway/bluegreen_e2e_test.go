@@ -48,8 +48,10 @@ func TestE2EBlueGreen(t *testing.T) {
 	repo.Commit("v2")
 	v2 := e.publish(t, repo.Dir())
 
-	if res := e.run(repo.Dir(), "deploy", "preview", "--artifact", "hello@"+v1.Digest); res.code != 0 {
-		t.Fatalf("deploy v1: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	// Promotion to an environment Slipway deploys is a deployment.
+	if res := e.run(repo.Dir(), "artifact", "promote", "hello@"+v1.Digest, "--to", "preview"); res.code != 0 ||
+		!strings.Contains(res.stdout, "preview now runs "+v1.Version) {
+		t.Fatalf("promote v1: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 	url := "http://" + port + "/"
 	start := e.run(repo.Dir(), "deploy", "preview", "--artifact", "hello:"+strings.ReplaceAll(v2.Version, "+", "_"), "--no-wait")

@@ -224,7 +224,8 @@ func newArtifactPromoteCmd(g *globals) *cobra.Command {
 		Long: `Promote verifies the artifact with the environment's trust policy, checks the
 environment's requires: (the digest must have been promoted to the previous environment),
 records the promotion and moves the environment tag with one manifest PUT. Nothing is
-copied or rebuilt. Environments come from the environments: block of .slipway.yaml.`,
+copied or rebuilt. Environments come from the environments: block of .slipway.yaml.
+An environment with target: local is deployed instead, as 'slipway deploy' does.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -239,6 +240,12 @@ copied or rebuilt. Environments come from the environments: block of .slipway.ya
 			proj, err := a.LoadProject(ctx, o.dir, "")
 			if err != nil {
 				return usageError(err)
+			}
+			if env := proj.Spec.Environment(o.to); env != nil && env.Deploy != nil {
+				// Slipway deploys this environment: promotion is a deployment,
+				// and its success moves the tag.
+				a.Close()
+				return g.promoteByDeploy(ctx, o.dir, o.to, args[0], o.reason)
 			}
 			res, err := a.Release.Promote(ctx, release.PromoteRequest{Ref: args[0], Env: o.to, Spec: proj.Spec, Policy: &proj.Trust,
 				Actor: actor(g), Reason: o.reason})

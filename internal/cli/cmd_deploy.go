@@ -90,11 +90,25 @@ func (g *globals) call(env string, o deployOptions) (deploy.Call, error) {
 		Actor: actor(g), Reason: o.reason}, nil
 }
 
+// promoteByDeploy is `artifact promote` to an environment Slipway deploys.
+func (g *globals) promoteByDeploy(ctx context.Context, dir, env, ref, reason string) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	call := deploy.Call{Dir: abs, Env: env, Artifact: ref, Actor: actor(g), Reason: reason}
+	return g.startDeploy(ctx, call, false)
+}
+
 func runDeploy(ctx context.Context, g *globals, env string, o deployOptions) error {
 	call, err := g.call(env, o)
 	if err != nil {
 		return err
 	}
+	return g.startDeploy(ctx, call, o.noWait)
+}
+
+func (g *globals) startDeploy(ctx context.Context, call deploy.Call, noWait bool) error {
 	c, err := g.upClient(ctx, true)
 	if err != nil {
 		return err
@@ -103,7 +117,7 @@ func runDeploy(ctx context.Context, g *globals, env string, o deployOptions) err
 	if err := c.Do(ctx, http.MethodPost, "/v1/deploy", call, &res); err != nil {
 		return apiErr(err)
 	}
-	return g.follow(ctx, c, &res, o.noWait)
+	return g.follow(ctx, c, &res, noWait)
 }
 
 // follow prints a started deployment's progress until it ends.
