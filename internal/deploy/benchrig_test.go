@@ -7,10 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"github.com/slipway-ci/slipway/internal/target"
 	"github.com/slipway-ci/slipway/internal/target/local"
 	"github.com/slipway-ci/slipway/internal/target/targettest"
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
 // TestMain removes the hello binary the benchmarks build and fails when a
@@ -28,29 +27,10 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	targettest.RemoveHello()
-	if code == 0 && leftChildren() {
+	if code == 0 && testtool.LeftChildren() {
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// leftChildren reports child processes still present, zombies included.
-func leftChildren() bool {
-	self := strconv.Itoa(os.Getpid())
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	left := false
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		if fields := strings.Fields(string(b[i+1:])); i > 0 && len(fields) > 1 && fields[1] == self {
-			fmt.Fprintf(os.Stderr, "left child process: %s\n", b)
-			left = true
-		}
-	}
-	return left
 }
 
 // timedTarget is the real local target with every Apply's span recorded,

@@ -2,22 +2,21 @@ package local
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/slipway-ci/slipway/internal/target"
 	"github.com/slipway-ci/slipway/internal/target/targettest"
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
 // TestMain checks that no test leaves a replica behind.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	targettest.RemoveHello()
-	if code == 0 && leftChildren() {
+	if code == 0 && testtool.LeftChildren() {
 		code = 1
 	}
 	os.Exit(code)
@@ -74,23 +73,4 @@ func pidGone(tb testing.TB, body string) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	f := strings.Fields(string(b[i+1:]))
 	return len(f) > 0 && (f[0] == "Z" || f[0] == "X")
-}
-
-// leftChildren reports child processes still present, zombies included.
-func leftChildren() bool {
-	self := strconv.Itoa(os.Getpid())
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	left := false
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		if fields := strings.Fields(string(b[i+1:])); i > 0 && len(fields) > 1 && fields[1] == self {
-			fmt.Fprintf(os.Stderr, "left child process: %s\n", b)
-			left = true
-		}
-	}
-	return left
 }

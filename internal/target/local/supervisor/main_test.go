@@ -5,12 +5,11 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
 // TestMain doubles as the supervised test server when SUPERVISOR_TEST_SERVER=1.
@@ -20,7 +19,7 @@ func TestMain(m *testing.M) {
 		return
 	}
 	code := m.Run()
-	if code == 0 && leftChildren() {
+	if code == 0 && testtool.LeftChildren() {
 		code = 1 // a replica was not stopped or not reaped
 	}
 	os.Exit(code)
@@ -82,24 +81,4 @@ func allocate(n string) {
 		time.Sleep(time.Millisecond)
 	}
 	fmt.Println("allocated", mb, "MiB")
-}
-
-// leftChildren reports (and prints) child processes still present, zombies
-// included: every test must stop and reap what it started.
-func leftChildren() bool {
-	self := strconv.Itoa(os.Getpid())
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	left := false
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		i := strings.LastIndexByte(string(b), ')')
-		if fields := strings.Fields(string(b[i+1:])); i > 0 && len(fields) > 1 && fields[1] == self {
-			fmt.Fprintf(os.Stderr, "left child process: %s\n", b)
-			left = true
-		}
-	}
-	return left
 }
