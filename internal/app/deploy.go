@@ -53,6 +53,18 @@ func (a *App) OpenDeployer(ctx context.Context, logf func(string, ...any)) (*Dep
 	return &Deployer{Target: tgt, Controller: ctl}, nil
 }
 
+// StopWorkloads stops the replicas `slipway up` left when it is not
+// running (after a kill): `slipway down` with nothing to ask.
+func (a *App) StopWorkloads(ctx context.Context) (int, error) {
+	tgt, err := local.New(ctx, local.Options{Dir: filepath.Join(a.Config.StateDir, "deploy"),
+		Fetch: func(ctx context.Context, repo, digest string) (v1.Image, error) { return a.Release.Image(ctx, repo, digest) }})
+	if err != nil {
+		return 0, err
+	}
+	defer tgt.Close()
+	return deploy.New(deploy.Options{Store: a.Store.Deployments(), Target: tgt, Admit: a.Release}).StopWorkloads(ctx)
+}
+
 // Close stops the controller and the target, leaving replicas running.
 func (d *Deployer) Close() error {
 	d.Controller.Close()

@@ -210,6 +210,25 @@ func (g *globals) upArgs(dir, addr string) []string {
 	return args
 }
 
+// downWithoutUp stops the replicas a killed `up` left behind.
+func downWithoutUp(ctx context.Context, g *globals, keep bool) error {
+	if keep {
+		fmt.Fprintln(g.stderr, "slipway up is not running")
+		return nil
+	}
+	a, err := g.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := a.StopWorkloads(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(g.stdout, "slipway up is not running; %d environments' replicas stopped\n", n)
+	return nil
+}
+
 func newDownCmd(g *globals) *cobra.Command {
 	var keep bool
 	cmd := &cobra.Command{
@@ -224,8 +243,7 @@ func newDownCmd(g *globals) *cobra.Command {
 			}
 			c, err := localapi.Dial(ctx, dir)
 			if errors.Is(err, localapi.ErrNotRunning) {
-				fmt.Fprintln(g.stderr, "slipway up is not running")
-				return nil
+				return downWithoutUp(ctx, g, keep)
 			}
 			if err != nil {
 				return err
