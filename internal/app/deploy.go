@@ -56,10 +56,7 @@ func (a *App) OpenDeployer(ctx context.Context, logf func(string, ...any)) (*Dep
 // StopWorkloads stops the replicas `slipway up` left when it is not
 // running (after a kill): `slipway down` with nothing to ask.
 func (a *App) StopWorkloads(ctx context.Context) (int, error) {
-	tgt, err := local.New(ctx, local.Options{Dir: filepath.Join(a.Config.StateDir, "deploy"),
-		Fetch: func(ctx context.Context, repo, digest string) (v1.Image, error) {
-			return a.Release.Image(ctx, repo, digest)
-		}})
+	tgt, err := local.New(ctx, local.Options{Dir: filepath.Join(a.Config.StateDir, "deploy"), Fetch: a.Release.Image})
 	if err != nil {
 		return 0, err
 	}
