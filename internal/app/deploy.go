@@ -2,15 +2,18 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/slipway-ci/slipway/internal/deploy"
 	"github.com/slipway-ci/slipway/internal/secrets"
+	"github.com/slipway-ci/slipway/internal/store"
 	"github.com/slipway-ci/slipway/internal/target/local"
 )
 
@@ -44,6 +47,16 @@ func (a *App) OpenDeployer(ctx context.Context, logf func(string, ...any)) (*Dep
 		Secret: func(name string) (string, bool) {
 			v, ok, err := chain.Lookup(context.Background(), name)
 			return v, ok && err == nil
+		},
+		Published: func(ctx context.Context, repo, digest string) (time.Time, error) {
+			art, err := a.Store.Artifacts().Get(ctx, repo, digest)
+			if errors.Is(err, store.ErrNotFound) {
+				return time.Time{}, nil // published elsewhere: versions alone decide
+			}
+			if err != nil {
+				return time.Time{}, err
+			}
+			return art.Created, nil
 		}})
 	if err := ctl.Recover(ctx); err != nil {
 		ctl.Close()

@@ -38,7 +38,8 @@ func (c *Controller) Abort(ctx context.Context, env, who string) (*store.Deploym
 }
 
 // Finish skips a canary's remaining steps: the next thing it does is move
-// all traffic to the new version. A paused deployment resumes to do so.
+// all traffic to the new version. A paused deployment resumes to do so. The
+// skip is recorded (step = the number of steps), so it outlasts a restart.
 func (c *Controller) Finish(ctx context.Context, env, who string) (*store.Deployment, error) {
 	d, err := c.Active(ctx, env)
 	if err != nil {
@@ -48,12 +49,17 @@ func (c *Controller) Finish(ctx context.Context, env, who string) (*store.Deploy
 	if r == nil || r.id != d.ID {
 		return nil, fmt.Errorf("deployment %d is not running here", d.ID)
 	}
-	r.finish.Store(true)
-	if d.State == store.DeployPaused {
-		return c.Resume(ctx, env, who)
+	// Serialised with the runner's own progress records, which would
+	// otherwise write an earlier step over this one.
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	last := len(r.env.Deploy.Steps)
+	d, err = c.command(ctx, env, store.DeployProgressing, []store.DeployState{store.DeployProgressing, store.DeployPaused},
+		func(d *store.Deployment) { d.Step, d.Reason = max(d.Step, last), "finished by "+who })
+	if err == nil {
+		r.finish.Store(true)
 	}
-	r.interrupt()
-	return d, nil
+	return d, err
 }
 
 // Active is env's active deployment; ErrNoDeployment when none.

@@ -47,6 +47,10 @@ type Options struct {
 	Clock  analysis.Clock
 	HTTP   *http.Client // for prometheus and webhook metrics
 	Logf   func(string, ...any)
+	// Published is when repo@digest was published: it orders two builds of
+	// one version for the downgrade check. Nil, or the zero time (not
+	// known): versions alone decide.
+	Published func(ctx context.Context, repo, digest string) (time.Time, error)
 	// RollbackWait bounds how long a rollback waits for the stable replicas.
 	RollbackWait time.Duration
 }

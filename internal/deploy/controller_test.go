@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipway-ci/slipway/internal/release"
 	"github.com/slipway-ci/slipway/internal/store"
@@ -104,6 +105,31 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
+// Two builds of one version: the one published earlier is a downgrade.
+func TestDowngradeOrdersSameVersionByPublishTime(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, canaryYAML)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	build := func(name string, at time.Time) Request {
+		r.published[digestOf(name)] = at
+		return Request{Env: r.spec.Environment("production"), Repo: "hello", Digest: digestOf(name), Version: "v1.0.0"}
+	}
+	cur := build("v1.0.0+b", t0)
+	res, err := r.c.Start(ctx, cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.until(ctx, res.Deployment.ID, store.DeploySucceeded)
+	if _, err := r.c.Start(ctx, build("v1.0.0+a", t0.Add(-time.Hour))); !errors.Is(err, ErrDowngrade) {
+		t.Fatalf("an earlier build of the same version: err = %v, want ErrDowngrade", err)
+	}
+	res, err = r.c.Start(ctx, build("v1.0.0+c", t0.Add(time.Hour)))
+	if err != nil {
+		t.Fatalf("a later build of the same version: %v", err)
+	}
+	r.until(ctx, res.Deployment.ID, store.DeploySucceeded)
+}
+
 const pausedYAML = `environments:
   production:
     target: local
@@ -180,7 +206,9 @@ func TestAbortFinishAndRollbackCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		r.until(ctx, res.Deployment.ID, store.DeploySucceeded)
+		if d := r.until(ctx, res.Deployment.ID, store.DeploySucceeded); i == 1 && d.Step != 3 {
+			t.Fatalf("finish not recorded: step %d, want 3", d.Step)
+		}
 	}
 	if got := r.target.weights(); slices.Contains(got, 60) {
 		t.Fatalf("finish still walked the remaining steps: %v", got)

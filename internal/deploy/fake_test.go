@@ -157,6 +157,8 @@ type rig struct {
 	admit  *fakeAdmitter
 	c      *Controller
 	spec   *pipeline.Spec
+	// published is when each digest was published (absent: the zero time).
+	published map[string]time.Time
 }
 
 func newRig(t testing.TB, yaml string) *rig {
@@ -165,7 +167,8 @@ func newRig(t testing.TB, yaml string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, store: openStore(t), target: newFakeTarget(), admit: &fakeAdmitter{refused: map[string]bool{}}, spec: spec}
+	r := &rig{t: t, store: openStore(t), target: newFakeTarget(), admit: &fakeAdmitter{refused: map[string]bool{}}, spec: spec,
+		published: map[string]time.Time{}}
 	r.open()
 	return r
 }
@@ -173,7 +176,8 @@ func newRig(t testing.TB, yaml string) *rig {
 // open starts a controller over the rig's store (again, after reopen).
 func (r *rig) open() {
 	r.c = New(Options{Store: r.store.Deployments(), Target: r.target, Admit: r.admit, RollbackWait: 5 * time.Second,
-		Secret: func(n string) (string, bool) { return "s3cr3t-" + n, true }})
+		Secret:    func(n string) (string, bool) { return "s3cr3t-" + n, true },
+		Published: func(_ context.Context, _, digest string) (time.Time, error) { return r.published[digest], nil }})
 	r.t.Cleanup(func() { r.c.Close() })
 }
 

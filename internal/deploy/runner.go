@@ -25,6 +25,7 @@ type runner struct {
 	env    *pipeline.Environment
 	stable *store.Deployment // what served before; nil for a first deployment
 	finish atomic.Bool
+	recMu  sync.Mutex // orders record against Finish
 
 	mu      sync.Mutex
 	cancel  context.CancelCauseFunc // of the current phase
@@ -175,6 +176,11 @@ func reasonSuffix(s string) string {
 
 // record saves progress (step, weight) without a state change.
 func (r *runner) record(ctx context.Context, step int, weight float64) error {
+	r.recMu.Lock()
+	defer r.recMu.Unlock()
+	if r.finish.Load() {
+		step = max(step, len(r.env.Deploy.Steps))
+	}
 	return r.move(ctx, store.DeployProgressing, func(d *store.Deployment) { d.Step, d.Weight = step, weight })
 }
 

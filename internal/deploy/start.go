@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"time"
 
 	"github.com/slipway-ci/slipway/internal/change"
 	"github.com/slipway-ci/slipway/internal/pipeline"
@@ -63,9 +64,10 @@ func (c *Controller) Start(ctx context.Context, req Request) (*Result, error) {
 	if cur != nil && cur.Digest == req.Digest {
 		return &Result{Deployment: cur, Report: rep, Unchanged: true}, nil
 	}
-	if cur != nil && !req.Rollback && !req.AllowDowngrade && change.CompareVersions(req.Version, cur.Version) < 0 {
-		return nil, fmt.Errorf("%w: %s runs %s; %s is lower: pass --allow-downgrade, or `slipway deploy rollback %s`",
-			ErrDowngrade, env.Name, cur.Version, req.Version, env.Name)
+	if cur != nil && !req.Rollback && !req.AllowDowngrade {
+		if err := c.downgrade(ctx, req, cur); err != nil {
+			return nil, err
+		}
 	}
 	spec, err := json.Marshal(env)
 	if err != nil {
@@ -138,4 +140,29 @@ func (c *Controller) Rollback(ctx context.Context, req Request) (*Result, error)
 		}
 	}
 	return nil, fmt.Errorf("%w: %s has no earlier version than %s to roll back to", ErrNoDeployment, env, ds[0].Version)
+}
+
+// downgrade refuses req when it is older than cur: a lower semantic
+// version, or the same version published earlier.
+func (c *Controller) downgrade(ctx context.Context, req Request, cur *store.Deployment) error {
+	cmp := change.CompareVersions(req.Version, cur.Version)
+	if cmp == 0 && c.o.Published != nil {
+		at, err := c.o.Published(ctx, req.Repo, req.Digest)
+		if err != nil {
+			return err
+		}
+		curAt, err := c.o.Published(ctx, cur.Repo, cur.Digest)
+		if err != nil {
+			return err
+		}
+		if !at.IsZero() && at.Before(curAt) { // zero: not known here
+			return fmt.Errorf("%w: %s runs %s published %s; this build of %s was published earlier (%s): pass --allow-downgrade, or `slipway deploy rollback %s`",
+				ErrDowngrade, cur.Env, cur.Version, curAt.Format(time.RFC3339), req.Version, at.Format(time.RFC3339), cur.Env)
+		}
+	}
+	if cmp < 0 {
+		return fmt.Errorf("%w: %s runs %s; %s is lower: pass --allow-downgrade, or `slipway deploy rollback %s`",
+			ErrDowngrade, cur.Env, cur.Version, req.Version, cur.Env)
+	}
+	return nil
 }
