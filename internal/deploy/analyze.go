@@ -18,6 +18,9 @@ func (r *runner) analyze(ctx context.Context, label string, names []string) erro
 	if err != nil {
 		return rollback("analysis %s: %v", label, err)
 	}
+	if err := r.interrupted(ctx, label); err != nil {
+		return err
+	}
 	args := analysis.Args{analysis.ArgVersion: r.newName(), analysis.ArgService: r.d.Service, analysis.ArgEnv: r.d.Env,
 		analysis.ArgStableVersion: versionName(r.stable)}
 	var deps analysis.Deps
@@ -46,6 +49,28 @@ func (r *runner) analyze(ctx context.Context, label string, names []string) erro
 		return pause("analysis %s inconclusive: %s; `slipway deploy resume %s` continues, `abort` rolls back", label, sum.Message, r.d.Env)
 	}
 	return rollback("analysis %s %s: %s", label, sum.Phase, explain(t, sum))
+}
+
+// interrupted rolls back when this analysis was already running when the
+// last process stopped (measurements after the last recorded progress) and
+// had seen a failure: a re-run would forget it, so the window cannot be
+// trusted. With only passing measurements the analysis starts afresh.
+func (r *runner) interrupted(ctx context.Context, label string) error {
+	ms, err := r.c.o.Store.Measurements(ctx, r.d.ID)
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, m := range ms {
+		if m.Analysis == label && !m.DryRun && m.At.After(r.d.Updated) &&
+			(m.Phase == string(analysis.PhaseFailed) || m.Phase == string(analysis.PhaseError)) {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return rollback("analysis %s was interrupted after %d failed measurement(s): its window cannot be trusted", label, bad)
+	}
+	return nil
 }
 
 // explain adds the deciding metric's last value and its conditions to the

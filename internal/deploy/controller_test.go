@@ -130,6 +130,70 @@ func TestDowngradeOrdersSameVersionByPublishTime(t *testing.T) {
 	r.until(ctx, res.Deployment.ID, store.DeploySucceeded)
 }
 
+const longAnalysisYAML = `environments:
+  production:
+    target: local
+    strategy: canary
+    canary:
+      steps:
+        - set-weight: 20
+        - analysis: errors
+    analysis:
+      errors:
+        metrics:
+          - name: error-rate
+            count: 100000
+            interval: 10ms
+            failureLimit: 100000
+            successCondition: result < 0.05
+            provider: {builtin: {metric: error-rate}}
+    probes: {readiness: {path: /healthz}}
+`
+
+// A restart in the middle of an analysis re-runs it when it had only
+// passed, and rolls back when it had seen a failure (which a re-run would
+// forget).
+func TestInterruptedAnalysis(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		errRate float64
+		want    store.DeployState
+	}{
+		{"passing", 0, store.DeployProgressing},
+		{"failing", 0.3, store.DeployRolledBack},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := newRig(t, longAnalysisYAML)
+			r.deploy(ctx, "production", "v1.0.0", store.DeploySucceeded)
+			r.target.setErrRate("v2.0.0", tc.errRate)
+			res, err := r.start(ctx, "production", "v2.0.0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := res.Deployment.ID
+			for ms := []*store.Measurement(nil); len(ms) < 2; ms, _ = r.store.Deployments().Measurements(ctx, id) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			r.target.setErrRate("v2.0.0", 0)
+			r.reopen(ctx)
+			if tc.want == store.DeployProgressing {
+				n, _ := r.store.Deployments().Measurements(ctx, id)
+				for ms := n; len(ms) < len(n)+2; ms, _ = r.store.Deployments().Measurements(ctx, id) {
+					time.Sleep(5 * time.Millisecond)
+				}
+			}
+			d := r.until(ctx, id, tc.want)
+			if tc.want == store.DeployRolledBack && !strings.Contains(d.Reason, "interrupted after") {
+				t.Fatalf("reason %q does not say the analysis was interrupted", d.Reason)
+			}
+			if d, _ := r.store.Deployments().Get(ctx, id); d.State != tc.want {
+				t.Fatalf("state %s (%s), want %s", d.State, d.Reason, tc.want)
+			}
+		})
+	}
+}
+
 const pausedYAML = `environments:
   production:
     target: local

@@ -78,6 +78,12 @@ func (f *fakeTarget) Sample(_, _, version string) (analysis.Sample, error) {
 	return s, nil
 }
 
+func (f *fakeTarget) setErrRate(version string, rate float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errRate[version] = rate
+}
+
 // reset forgets what was applied.
 func (f *fakeTarget) reset() {
 	f.mu.Lock()
