@@ -46,7 +46,7 @@ func (d deployAction) Run(ctx context.Context, inv *action.Invocation) error {
 	if err != nil {
 		return err
 	}
-	c, err := localapi.EnsureRunning(ctx, localapi.DetachOptions{StateDir: d.a.Config.StateDir, Args: d.a.UpArgs()})
+	c, err := localapi.EnsureRunning(ctx, localapi.DetachOptions{StateDir: d.a.Config.StateDir, Args: localapi.UpArgs(d.a.Config.StateDir, d.a.Config.File, "")})
 	if err != nil {
 		return err
 	}
@@ -99,13 +99,4 @@ func (d deployAction) published(ctx context.Context, runID int64, repo string) (
 		return imgs[0], nil
 	}
 	return nil, fmt.Errorf("deploy: this run published %d images; say which with `with: {repo: ...}`", len(imgs))
-}
-
-// UpArgs are the arguments of a detached `slipway up` for this App.
-func (a *App) UpArgs() []string {
-	args := []string{"up", "--state-dir", a.Config.StateDir}
-	if a.Config.File != "" {
-		args = append(args, "--config", a.Config.File)
-	}
-	return args
 }

@@ -72,7 +72,7 @@ func (g *globals) upClient(ctx context.Context, start bool) (*localapi.Client, e
 		}
 		return c, err
 	}
-	return localapi.EnsureRunning(ctx, localapi.DetachOptions{StateDir: dir, Args: g.upArgs(dir, "")})
+	return localapi.EnsureRunning(ctx, localapi.DetachOptions{StateDir: dir, Args: localapi.UpArgs(dir, g.configFile, "")})
 }
 
 func (g *globals) call(env string, o deployOptions) (deploy.Call, error) {

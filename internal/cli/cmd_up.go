@@ -178,7 +178,7 @@ func runUpDetached(ctx context.Context, g *globals, o upOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := localapi.EnsureRunning(ctx, localapi.DetachOptions{StateDir: dir, Args: g.upArgs(dir, o.addr)})
+	c, err := localapi.EnsureRunning(ctx, localapi.DetachOptions{StateDir: dir, Args: localapi.UpArgs(dir, g.configFile, o.addr)})
 	if err != nil {
 		return err
 	}
@@ -195,19 +195,6 @@ func runUpDetached(ctx context.Context, g *globals, o upOptions) error {
 	printEndpoints(g.stdout, envs)
 	fmt.Fprintln(g.stdout, "'slipway deploy status <environment>' shows a deployment; 'slipway down' stops everything")
 	return nil
-}
-
-// upArgs are the arguments of a detached `slipway up` with this
-// invocation's state dir and config.
-func (g *globals) upArgs(dir, addr string) []string {
-	args := []string{"up", "--state-dir", dir}
-	if addr != "" && addr != "127.0.0.1:0" {
-		args = append(args, "--addr", addr)
-	}
-	if g.configFile != "" {
-		args = append(args, "--config", g.configFile)
-	}
-	return args
 }
 
 // downWithoutUp stops the replicas a killed `up` left behind.

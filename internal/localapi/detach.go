@@ -13,6 +13,19 @@ import (
 	"time"
 )
 
+// UpArgs are the arguments of a detached `slipway up` over stateDir, with
+// an optional config file and listen address ("" or port 0: any port).
+func UpArgs(stateDir, configFile, addr string) []string {
+	args := []string{"up", "--state-dir", stateDir}
+	if addr != "" && addr != "127.0.0.1:0" {
+		args = append(args, "--addr", addr)
+	}
+	if configFile != "" {
+		args = append(args, "--config", configFile)
+	}
+	return args
+}
+
 // DetachOptions configure Detach and EnsureRunning.
 type DetachOptions struct {
 	// StateDir is the server's state dir. Required.

@@ -143,3 +143,18 @@ func TestStopSignalsUnresponsiveServer(t *testing.T) {
 		t.Fatalf("hung server: %v\n%s", err, out)
 	}
 }
+
+func TestUpArgs(t *testing.T) {
+	for _, tc := range []struct {
+		config, addr string
+		want         string
+	}{
+		{"", "", "up --state-dir /s"},
+		{"", "127.0.0.1:0", "up --state-dir /s"},
+		{"/c.yaml", "127.0.0.1:8080", "up --state-dir /s --addr 127.0.0.1:8080 --config /c.yaml"},
+	} {
+		if got := strings.Join(UpArgs("/s", tc.config, tc.addr), " "); got != tc.want {
+			t.Errorf("UpArgs(%q, %q) = %q, want %q", tc.config, tc.addr, got, tc.want)
+		}
+	}
+}

@@ -7,14 +7,11 @@ import (
 	"os"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/slipway-ci/slipway/internal/flock"
 )
 
 // pollInterval paces every wait on another process (lock, dial, exit).
 const pollInterval = 25 * time.Millisecond
-
-// errLocked means another open file description holds the lock.
-var errLocked = errors.New("local api lock held")
 
 // fileLock is an exclusive flock on <stateDir>/up/lock. The kernel drops it
 // when the holder dies, which is how a crashed server is told from a live one.
@@ -22,21 +19,14 @@ var errLocked = errors.New("local api lock held")
 // inherit it.
 type fileLock struct{ f *os.File }
 
-// tryLock takes the lock without waiting; errLocked when it is held.
+// tryLock takes the lock without waiting; flock.ErrLocked when it is held.
 func tryLock(stateDir string) (*fileLock, error) {
 	if err := ensureUpDir(stateDir); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(lockPath(stateDir), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := flock.TryLock(lockPath(stateDir))
 	if err != nil {
-		return nil, fmt.Errorf("open local api lock: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, errLocked
-		}
-		return nil, fmt.Errorf("flock %s: %w", lockPath(stateDir), err)
+		return nil, err
 	}
 	return &fileLock{f: f}, nil
 }
@@ -57,7 +47,7 @@ func lockHeld(stateDir string) (bool, error) {
 	}
 	l, err := tryLock(stateDir)
 	switch {
-	case errors.Is(err, errLocked):
+	case errors.Is(err, flock.ErrLocked):
 		return true, nil
 	case err != nil:
 		return false, err

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/slipway-ci/slipway/internal/flock"
 )
 
 // Options configure Serve.
@@ -146,7 +148,7 @@ func acquire(ctx context.Context, stateDir string) (*fileLock, error) {
 	deadline := time.Now().Add(lockSettle)
 	for {
 		l, err := tryLock(stateDir)
-		if !errors.Is(err, errLocked) {
+		if !errors.Is(err, flock.ErrLocked) {
 			return l, err
 		}
 		info, ierr := readInfo(stateDir)

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/slipway-ci/slipway/internal/flock"
 )
 
 // Holders of a state dir's registry.
@@ -49,24 +49,14 @@ func lockPath(stateDir string) string { return filepath.Join(registryDir(stateDi
 // is the JSON Info of the holder, so other processes can find the address.
 type fileLock struct{ f *os.File }
 
-// errLocked means the lock is held by someone else right now.
-var errLocked = errors.New("registry lock held")
-
-// tryLock takes the lock without waiting; it returns errLocked when held.
+// tryLock takes the lock without waiting; it returns flock.ErrLocked when held.
 func tryLock(stateDir string) (*fileLock, error) {
 	if err := os.MkdirAll(registryDir(stateDir), 0o700); err != nil {
 		return nil, fmt.Errorf("registry dir: %w", err)
 	}
-	f, err := os.OpenFile(lockPath(stateDir), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := flock.TryLock(lockPath(stateDir))
 	if err != nil {
-		return nil, fmt.Errorf("open registry lock: %w", err)
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, errLocked
-		}
-		return nil, fmt.Errorf("flock %s: %w", lockPath(stateDir), err)
+		return nil, err
 	}
 	return &fileLock{f: f}, nil
 }
@@ -138,7 +128,7 @@ func running(stateDir string, settle time.Duration) (Info, bool, error) {
 		case err == nil:
 			// Nobody holds it: whatever the file says is stale.
 			return Info{}, false, l.release()
-		case !errors.Is(err, errLocked):
+		case !errors.Is(err, flock.ErrLocked):
 			return Info{}, false, err
 		}
 		info := readInfo(stateDir)

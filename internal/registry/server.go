@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/slipway-ci/slipway/internal/flock"
 )
 
 // Options configure Serve.
@@ -250,7 +251,7 @@ func acquire(ctx context.Context, stateDir string, wait bool) (*fileLock, error)
 		if err == nil {
 			return l, nil
 		}
-		if !errors.Is(err, errLocked) {
+		if !errors.Is(err, flock.ErrLocked) {
 			return nil, err
 		}
 		info := readInfo(stateDir)
