@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 
+	"github.com/slipway-ci/slipway/internal/app"
 	"github.com/slipway-ci/slipway/internal/artifact"
 	"github.com/slipway-ci/slipway/internal/change"
 	"github.com/slipway-ci/slipway/internal/release"
@@ -44,13 +46,8 @@ func newArtifactPushCmd(g *globals) *cobra.Command {
 		Use:   "push <repo> [file...]",
 		Short: "Build an artifact from files (or an image from --image) at this commit and push it",
 		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
-			chg, err := change.Detect(cmd.Context(), change.Options{Dir: o.dir})
+		RunE: g.withApp(func(ctx context.Context, a *app.App, args []string) error {
+			chg, err := change.Detect(ctx, change.Options{Dir: o.dir})
 			if err != nil {
 				return err
 			}
@@ -58,12 +55,12 @@ func newArtifactPushCmd(g *globals) *cobra.Command {
 			if o.image != "" {
 				req.Image = &release.ImageSpec{Binary: o.image, Port: o.port}
 			}
-			art, err := a.Release.Publish(cmd.Context(), req)
+			art, err := a.Release.Publish(ctx, req)
 			if err != nil {
 				return failedError(err)
 			}
 			return printArtifacts(g, []*store.Artifact{art})
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVarP(&o.dir, "dir", "C", ".", "directory the files are relative to (inside the git checkout)")
@@ -80,22 +77,17 @@ func newArtifactLsCmd(g *globals) *cobra.Command {
 		Use:   "ls [repo]",
 		Short: "List published artifacts, newest first",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a, err := g.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(ctx context.Context, a *app.App, args []string) error {
 			f := store.ArtifactFilter{Limit: limit}
 			if len(args) == 1 {
 				f.Repo = args[0]
 			}
-			arts, err := a.Store.Artifacts().List(cmd.Context(), f)
+			arts, err := a.Store.Artifacts().List(ctx, f)
 			if err != nil {
 				return err
 			}
 			return printArtifacts(g, arts)
-		},
+		}),
 	}
 	cmd.Flags().IntVarP(&limit, "limit", "n", 50, "show at most this many")
 	return cmd
@@ -122,13 +114,7 @@ func newArtifactInspectCmd(g *globals) *cobra.Command {
 		Use:   "inspect <repo@digest|repo:tag>",
 		Short: "Show an artifact's record, tags and environments",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(ctx context.Context, a *app.App, args []string) error {
 			ref, err := a.Release.ParseRef(ctx, args[0])
 			if err != nil {
 				return usageError(err)
@@ -148,7 +134,7 @@ func newArtifactInspectCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(g.stdout, "  %s  %s\n", r.Digest, r.ArtifactType)
 			}
 			return nil
-		},
+		}),
 	}
 }
 
@@ -165,13 +151,7 @@ provenance and SBOM attestations the policy requires, and that a tag still point
 Slipway recorded it. --deep also re-hashes every blob. The policy is the configured one,
 tightened by the repository's .slipway/trust.yaml and, with --env, by that environment.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(ctx context.Context, a *app.App, args []string) error {
 			vo := release.VerifyOptions{Env: o.env, Deep: o.deep}
 			if proj, err := a.LoadProject(ctx, o.dir, ""); err == nil {
 				vo.Policy = &proj.Trust
@@ -192,7 +172,7 @@ tightened by the repository's .slipway/trust.yaml and, with --env, by that envir
 				return failedError(fmt.Errorf("%s is not trusted: %s", rep.Ref, rep.Reasons()))
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.env, "env", "", "apply this environment's policy")

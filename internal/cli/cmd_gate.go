@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipway-ci/slipway/internal/app"
 	"github.com/slipway-ci/slipway/internal/change"
 	"github.com/slipway-ci/slipway/internal/gatekeeper"
 	"github.com/slipway-ci/slipway/internal/pipeline"
@@ -21,13 +23,7 @@ them with the base commit (new code only, unless a scope says all), applies
 .slipway/waivers.yaml and prints each condition with its value, threshold and verdict, then
 the top findings with file:line. There is no flag that skips a failing gate.`,
 		Args: cobra.MaximumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			a, err := g.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer a.Close()
+		RunE: g.withApp(func(ctx context.Context, a *app.App, args []string) error {
 			run, err := pickRun(ctx, a, args)
 			if err != nil {
 				return err
@@ -59,7 +55,7 @@ the top findings with file:line. There is no flag that skips a failing gate.`,
 				return failedError(fmt.Errorf("the gate fails for run #%d", run.ID))
 			}
 			return nil
-		},
+		}),
 	}
 	return cmd
 }

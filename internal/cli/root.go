@@ -165,3 +165,16 @@ func envOr(getenv func(string) string, name, def string) string {
 // isUsage recognises the one usage error cobra raises before any command
 // runs: an unknown subcommand of the root.
 func isUsage(err error) bool { return strings.HasPrefix(err.Error(), "unknown command") }
+
+// withApp is a RunE that opens the state dir's App for fn and closes it
+// after.
+func (g *globals) withApp(fn func(ctx context.Context, a *app.App, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		a, err := g.open(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		return fn(cmd.Context(), a, args)
+	}
+}
