@@ -48,9 +48,12 @@ func TestE2EKill9Resume(t *testing.T) {
 				t.Fatal(err)
 			}
 			ledger := filepath.Join(dir, "ledger")
+			// The pid file exists before the pid is in it, and the child is
+			// a shell until it execs sleep: wait for both.
 			waitFor(t, "slow to start", func() bool {
-				_, err := os.Stat(filepath.Join(dir, "orphan.pid"))
-				return err == nil
+				b, err := os.ReadFile(filepath.Join(dir, "orphan.pid"))
+				pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+				return err == nil && perr == nil && (sandbox == "on" || alive(pid))
 			})
 			cmd.Process.Signal(syscall.SIGKILL)
 			cmd.Wait()
@@ -95,6 +98,7 @@ func TestE2EKill9Resume(t *testing.T) {
 // the run as cancelled and exits 130.
 func TestE2EInterrupt(t *testing.T) {
 	e := newEnv(t)
+	e.setenv("SLIPWAY_SANDBOX=off")
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, ".slipway.yaml"), []byte(`
 steps:
@@ -109,7 +113,13 @@ steps:
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the step", func() bool { _, err := os.Stat(filepath.Join(dir, "child.pid")); return err == nil })
+	// Unsandboxed, so the child's pid is a host pid the check below can
+	// see; wait until it has exec'd sleep.
+	waitFor(t, "the step", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "child.pid"))
+		pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil && perr == nil && alive(pid)
+	})
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	if code := cmd.ProcessState.ExitCode(); code != 130 {
