@@ -28,28 +28,28 @@ const (
 // Deploy is how slipway deploys an environment whose target is not
 // external.
 type Deploy struct {
-	Service          string        // default: the artifact's repository
-	Listen           string        // the router's address; "" = a free loopback port, kept across deployments
-	Replicas         int           // per version; default 2
-	Strategy         string        // rolling (default), blue-green, canary
-	MaxSurge         int           // rolling: replicas above Replicas during the update; default 1
-	MaxUnavailable   int           // rolling: ready replicas that may be missing; default 0
-	ScaleDownDelay   time.Duration // blue-green and canary: how long the old version stays up after a switch; default 30s
-	PrePromotion     []string      // blue-green: analyses run against the preview before the switch
-	Steps            []CanaryStep  // canary
-	Background       []string      // canary: analyses that run for the whole canary
-	Analyses         map[string]json.RawMessage
-	Readiness        *Probe
-	Liveness         *Probe
-	MemoryBytes      int64
-	CPUMillis        int
-	Env              map[string]string
-	Secrets          []string
-	Approval         bool          // a deployment waits for `slipway deploy approve`
-	ProgressDeadline time.Duration // no progress for this long fails and rolls back; default 10m
-	Soak             time.Duration // how long the artifact must have been in `requires:` first
-	CanaryHeader     string        // default X-Slipway-Canary
-	StopGrace        time.Duration // SIGTERM to SIGKILL; default 10s
+	Service          string                     `json:"service,omitempty"`        // default: the artifact's repository
+	Listen           string                     `json:"listen,omitempty"`         // the router's address; "" = a free loopback port, kept across deployments
+	Replicas         int                        `json:"replicas,omitempty"`       // per version; default 2
+	Strategy         string                     `json:"strategy,omitempty"`       // rolling (default), blue-green, canary
+	MaxSurge         int                        `json:"maxSurge,omitempty"`       // rolling: replicas above Replicas during the update; default 1
+	MaxUnavailable   int                        `json:"maxUnavailable,omitempty"` // rolling: ready replicas that may be missing; default 0
+	ScaleDownDelay   time.Duration              `json:"scaleDownDelay,omitempty"` // blue-green and canary: how long the old version stays up after a switch; default 30s
+	PrePromotion     []string                   `json:"prePromotion,omitempty"`   // blue-green: analyses run against the preview before the switch
+	Steps            []CanaryStep               `json:"steps,omitempty"`          // canary
+	Background       []string                   `json:"background,omitempty"`     // canary: analyses that run for the whole canary
+	Analyses         map[string]json.RawMessage `json:"analyses,omitempty"`
+	Readiness        *Probe                     `json:"readiness,omitempty"`
+	Liveness         *Probe                     `json:"liveness,omitempty"`
+	MemoryBytes      int64                      `json:"memoryBytes,omitempty"`
+	CPUMillis        int                        `json:"cpuMillis,omitempty"`
+	Env              map[string]string          `json:"env,omitempty"`
+	Secrets          []string                   `json:"secrets,omitempty"`
+	Approval         bool                       `json:"approval,omitempty"`         // a deployment waits for `slipway deploy approve`
+	ProgressDeadline time.Duration              `json:"progressDeadline,omitempty"` // no progress for this long fails and rolls back; default 10m
+	Soak             time.Duration              `json:"soak,omitempty"`             // how long the artifact must have been in `requires:` first
+	CanaryHeader     string                     `json:"canaryHeader,omitempty"`     // default X-Slipway-Canary
+	StopGrace        time.Duration              `json:"stopGrace,omitempty"`        // SIGTERM to SIGKILL; default 10s
 }
 
 func defaultDeploy() *Deploy {
@@ -59,20 +59,20 @@ func defaultDeploy() *Deploy {
 
 // CanaryStep is one step of a canary: exactly one field is set.
 type CanaryStep struct {
-	Pos       Pos
-	Index     int            // in canary.steps
-	SetWeight *float64       // percent of traffic on the canary
-	Pause     *time.Duration // 0 waits for `slipway deploy resume`
-	Analysis  []string       // analyses that must succeed before the next step
+	Pos       Pos            `json:"-"`
+	Index     int            `json:"-"`                   // in canary.steps
+	SetWeight *float64       `json:"setWeight,omitempty"` // percent of traffic on the canary
+	Pause     *time.Duration `json:"pause,omitempty"`     // 0 waits for `slipway deploy resume`
+	Analysis  []string       `json:"analysis,omitempty"`  // analyses that must succeed before the next step
 }
 
 // Probe is an HTTP check of a replica on its loopback port.
 type Probe struct {
-	Path             string
-	Interval         time.Duration
-	Timeout          time.Duration
-	FailureThreshold int
-	InitialDelay     time.Duration
+	Path             string        `json:"path,omitempty"`
+	Interval         time.Duration `json:"interval,omitempty"`
+	Timeout          time.Duration `json:"timeout,omitempty"`
+	FailureThreshold int           `json:"failureThreshold,omitempty"`
+	InitialDelay     time.Duration `json:"initialDelay,omitempty"`
 }
 
 var deployKeys = []string{"service", "listen", "replicas", "strategy", "rolling", "blue-green", "canary", "analysis",

@@ -12,19 +12,19 @@ import (
 // Environment is one entry of the `environments:` block: a place an artifact
 // is promoted (or, later, deployed) to, in an order set by `requires:`.
 type Environment struct {
-	Name     string
-	Pos      Pos
-	Requires string // the environment an artifact must be in first; "" = none
-	ReqPos   Pos
+	Name     string `json:"name,omitempty"`
+	Pos      Pos    `json:"-"`
+	Requires string `json:"requires,omitempty"` // the environment an artifact must be in first; "" = none
+	ReqPos   Pos    `json:"-"`
 	// Target says who deploys it. "external": another tool (Argo CD, Flux)
 	// watches the environment tag that promotion moves.
-	Target string
+	Target string `json:"target,omitempty"`
 	// Require lists the evidence an artifact needs before it may enter:
 	// "signature", "provenance", "sbom". It can only add to the trust
 	// policy of the state dir's configuration, never remove from it.
-	Require []string
+	Require []string `json:"require,omitempty"`
 	// Deploy is how slipway deploys it; nil for an external target.
-	Deploy *Deploy
+	Deploy *Deploy `json:"deploy,omitempty"`
 }
 
 // Evidence kinds a trust policy can require.
