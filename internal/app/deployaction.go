@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 
 	"github.com/slipway-ci/slipway/internal/action"
@@ -62,16 +63,7 @@ func (d deployAction) Run(ctx context.Context, inv *action.Invocation) error {
 		return nil
 	}
 	fmt.Fprintf(inv.Output, "deployment %d: %s (%s) to %s, %s\n", dep.ID, dep.Version, dep.Digest, dep.Env, dep.Strategy)
-	err = c.Stream(ctx, http.MethodGet, fmt.Sprintf("/v1/deployments/%d/wait", dep.ID), nil, func(line []byte) error {
-		var cur store.Deployment
-		if err := json.Unmarshal(line, &cur); err != nil || cur.ID == 0 {
-			return fmt.Errorf("progress: %s", line)
-		}
-		dep = &cur
-		fmt.Fprintf(inv.Output, "  %s, step %d, %g%% on %s %s\n", cur.State, cur.Step, cur.Weight, cur.Version, cur.Reason)
-		return nil
-	})
-	if err != nil {
+	if dep, err = Follow(ctx, c, dep, inv.Output); err != nil {
 		return err
 	}
 	if dep.State != store.DeploySucceeded {
@@ -99,4 +91,23 @@ func (d deployAction) published(ctx context.Context, runID int64, repo string) (
 		return imgs[0], nil
 	}
 	return nil, fmt.Errorf("deploy: this run published %d images; say which with `with: {repo: ...}`", len(imgs))
+}
+
+// Follow streams deployment d's progress from `slipway up`, a line per
+// change to w, and returns its last recorded state.
+func Follow(ctx context.Context, c *localapi.Client, d *store.Deployment, w io.Writer) (*store.Deployment, error) {
+	err := c.Stream(ctx, http.MethodGet, fmt.Sprintf("/v1/deployments/%d/wait", d.ID), nil, func(line []byte) error {
+		var cur store.Deployment
+		if err := json.Unmarshal(line, &cur); err != nil || cur.ID == 0 {
+			return fmt.Errorf("progress: %s", line)
+		}
+		d = &cur
+		reason := ""
+		if cur.Reason != "" {
+			reason = ": " + cur.Reason
+		}
+		fmt.Fprintf(w, "  %-17s step %d, %g%% on %s%s\n", cur.State, cur.Step, cur.Weight, cur.Version, reason)
+		return nil
+	})
+	return d, err
 }

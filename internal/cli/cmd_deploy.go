@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/slipway-ci/slipway/internal/app"
 	"github.com/slipway-ci/slipway/internal/deploy"
 	"github.com/slipway-ci/slipway/internal/localapi"
 	"github.com/slipway-ci/slipway/internal/store"
@@ -132,18 +134,11 @@ func (g *globals) follow(ctx context.Context, c *localapi.Client, res *deploy.Re
 	if noWait {
 		return g.print(res, "")
 	}
-	last := d
-	err := c.Stream(ctx, http.MethodGet, fmt.Sprintf("/v1/deployments/%d/wait", d.ID), nil, func(line []byte) error {
-		var cur store.Deployment
-		if err := json.Unmarshal(line, &cur); err != nil || cur.ID == 0 {
-			return fmt.Errorf("progress: %s", line)
-		}
-		last = &cur
-		if !g.json() {
-			fmt.Fprintf(g.stdout, "  %-17s step %d, %g%% on %s%s\n", cur.State, cur.Step, cur.Weight, cur.Version, reasonOf(cur.Reason))
-		}
-		return nil
-	})
+	progress := g.stdout
+	if g.json() {
+		progress = io.Discard
+	}
+	last, err := app.Follow(ctx, c, d, progress)
 	if err != nil {
 		return apiErr(err)
 	}
