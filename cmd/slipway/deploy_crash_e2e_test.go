@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -76,6 +77,7 @@ func TestE2EDeployCrash(t *testing.T) {
 		{"indefinite-pause", crashWhilePaused},
 		{"analysis", crashInAnalysis},
 		{"rollback", crashInRollback},
+		{"sigterm", stopWhilePaused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Now()
@@ -152,6 +154,45 @@ func crashWhilePaused(t *testing.T, c *crashCase) {
 		t.Fatalf("replicas were not adopted as they were: before the kill %v, after the restart %v", before, got)
 	}
 	c.resumeToSuccess(t)
+	c.settled(t, map[string]int{c.pub.v2.Version: 2}, before)
+}
+
+// e) A clean stop (SIGTERM) while paused: up exits promptly and leaves the
+// replicas serving; the next up has the same deployment, and `deploy finish`
+// takes it to 100 %.
+func stopWhilePaused(t *testing.T, c *crashCase) {
+	st := c.waitStatus(t, "the indefinite pause", func(s crashStatus) bool {
+		return s.Deployment.State == "paused" && s.readyBoth(c)
+	})
+	before := c.replicas(t)
+	pid := c.upPID(t)
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	crashPoll(t, 15*time.Second, fmt.Sprintf("up (pid %d) to exit on SIGTERM", pid), func() bool { return !procRunning(pid) })
+	if _, err := os.Stat(filepath.Join(c.e.state, "up", "info.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a clean stop left up/info.json behind (%v)", err)
+	}
+	log, _ := os.ReadFile(filepath.Join(c.e.state, "logs", "up.log"))
+	if !strings.Contains(string(log), "stopping (replicas keep running)") {
+		t.Errorf("up's log does not say it stopped:\n%s", log)
+	}
+	if got := c.replicas(t); !samePIDs(got, before) {
+		t.Fatalf("replicas did not outlive a clean stop: before %v, after %v", before, got)
+	}
+	c.up(t)
+	after := c.waitStatus(t, "both versions ready after the restart", func(s crashStatus) bool { return s.readyBoth(c) })
+	if a, b := after.Deployment, st.Deployment; a.State != b.State || a.Step != b.Step || a.Weight != b.Weight {
+		t.Fatalf("after the restart the deployment is %s at step %d with %g%%, want %s at step %d with %g%%",
+			a.State, a.Step, a.Weight, b.State, b.Step, b.Weight)
+	}
+	if res := c.e.run(c.dir, "deploy", "finish", "production"); res.code != 0 {
+		t.Fatalf("finish: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	done := c.waitStatus(t, "succeeded", func(s crashStatus) bool { return s.Deployment.State == "succeeded" })
+	if done.Target.Route.Stable != c.pub.v2.Version || done.Target.Route.CanaryWeight != 0 {
+		t.Fatalf("after finish the route is %+v, want all on %s", done.Target.Route, c.pub.v2.Version)
+	}
 	c.settled(t, map[string]int{c.pub.v2.Version: 2}, before)
 }
 
@@ -314,18 +355,25 @@ func (c *crashCase) up(t *testing.T) {
 	}
 }
 
-// kill9 kills `slipway up` with SIGKILL and waits until it is gone.
-func (c *crashCase) kill9(t *testing.T) {
+// upPID is the running `slipway up`'s pid, from its info.json.
+func (c *crashCase) upPID(t *testing.T) int {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(c.e.state, "up", "info.json"))
 	var info struct{ PID int }
 	if err != nil || json.Unmarshal(b, &info) != nil || info.PID <= 0 {
 		t.Fatalf("up's info.json: %v %q", err, b)
 	}
-	if err := syscall.Kill(info.PID, syscall.SIGKILL); err != nil {
+	return info.PID
+}
+
+// kill9 kills `slipway up` with SIGKILL and waits until it is gone.
+func (c *crashCase) kill9(t *testing.T) {
+	t.Helper()
+	pid := c.upPID(t)
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	crashPoll(t, 10*time.Second, fmt.Sprintf("up (pid %d) to die", info.PID), func() bool { return !procRunning(info.PID) })
+	crashPoll(t, 10*time.Second, fmt.Sprintf("up (pid %d) to die", pid), func() bool { return !procRunning(pid) })
 }
 
 // down stops up and its replicas; none of this case's may remain.
