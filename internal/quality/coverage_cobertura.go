@@ -3,7 +3,6 @@ package quality
 import (
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path"
@@ -18,8 +17,7 @@ const maxXMLDepth = 64
 // coberturaParser streams a Cobertura report. Only class-level <lines> are
 // read: method-level lines repeat them.
 type coberturaParser struct {
-	name    string
-	dec     *xml.Decoder
+	xmlReport
 	stack   []string
 	sources []string
 	class   string                 // filename of the open <class>, as written
@@ -33,7 +31,7 @@ type coberturaParser struct {
 func parseCobertura(name string, r io.Reader, opts CoverageOptions) (*Coverage, error) {
 	dec := xml.NewDecoder(r)
 	dec.CharsetReader = charsetReader
-	p := &coberturaParser{name: name, dec: dec, files: map[string]map[int]int{}}
+	p := &coberturaParser{xmlReport: xmlReport{name, dec}, files: map[string]map[int]int{}}
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -180,22 +178,4 @@ func (p *coberturaParser) resolve(f string, opts CoverageOptions) (string, bool)
 	// Every source is outside the root (the report was made on another
 	// machine): the file name alone is the best guess.
 	return repoPath(f, opts)
-}
-
-func (p *coberturaParser) errorf(format string, args ...any) error {
-	line, _ := p.dec.InputPos()
-	return &ParseError{File: p.name, Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *coberturaParser) xmlError(err error) error {
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		msg := se.Msg
-		if msg == "unexpected EOF" {
-			msg = "unexpected end of file (truncated report?)"
-		}
-		return &ParseError{File: p.name, Line: se.Line, Msg: "invalid XML: " + msg, Err: err}
-	}
-	line, _ := p.dec.InputPos()
-	return &ParseError{File: p.name, Line: line, Msg: "invalid XML: " + err.Error(), Err: err}
 }

@@ -3,7 +3,6 @@ package quality
 import (
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"regexp"
@@ -27,8 +26,7 @@ type junitCase struct {
 }
 
 type junitParser struct {
-	name   string
-	dec    *xml.Decoder
+	xmlReport
 	depth  int
 	suites []string // names of the enclosing <testsuite> elements
 	cur    *junitCase
@@ -47,7 +45,7 @@ type junitParser struct {
 func parseJUnit(name string, r io.Reader) ([]TestCase, error) {
 	dec := xml.NewDecoder(r)
 	dec.CharsetReader = charsetReader
-	p := &junitParser{name: name, dec: dec}
+	p := &junitParser{xmlReport: xmlReport{name, dec}}
 	for {
 		tok, err := dec.Token()
 		if errors.Is(err, io.EOF) {
@@ -240,24 +238,6 @@ func (c *junitCase) result() TestCase {
 		tc.Message = "(no failure message)"
 	}
 	return tc
-}
-
-func (p *junitParser) errorf(format string, args ...any) error {
-	line, _ := p.dec.InputPos()
-	return &ParseError{File: p.name, Line: line, Msg: fmt.Sprintf(format, args...)}
-}
-
-func (p *junitParser) xmlError(err error) error {
-	var se *xml.SyntaxError
-	if errors.As(err, &se) {
-		msg := se.Msg
-		if msg == "unexpected EOF" {
-			msg = "unexpected end of file (truncated report?)"
-		}
-		return &ParseError{File: p.name, Line: se.Line, Msg: "invalid XML: " + msg, Err: err}
-	}
-	line, _ := p.dec.InputPos()
-	return &ParseError{File: p.name, Line: line, Msg: "invalid XML: " + err.Error(), Err: err}
 }
 
 func attr(t xml.StartElement, name string) string {
