@@ -84,7 +84,19 @@ func (ev *Evidence) reject(l Layout, source string, err error) {
 }
 
 func (ev *Evidence) readTagSignatures(ref name.Digest, h v1.Hash, keys []*ecdsa.PublicKey, opts []remote.Option) error {
-	tag, err := cosignTag(ref, ".sig")
+	return ev.eachTagLayer(ref, ".sig", opts, func(l storedLayer) error {
+		keyID, err := verifySimpleSigning(l, h, keys)
+		if err == nil {
+			ev.Signatures = append(ev.Signatures, Sig{KeyID: keyID, Layout: LayoutTag})
+		}
+		return err
+	})
+}
+
+// eachTagLayer calls fn with every layer of ref's cosign tag (.sig, .att);
+// a layer fn refuses is recorded as unverified.
+func (ev *Evidence) eachTagLayer(ref name.Digest, suffix string, opts []remote.Option, fn func(storedLayer) error) error {
+	tag, err := cosignTag(ref, suffix)
 	if err != nil {
 		return err
 	}
@@ -93,12 +105,9 @@ func (ev *Evidence) readTagSignatures(ref name.Digest, h v1.Hash, keys []*ecdsa.
 		return err
 	}
 	for _, l := range layers {
-		keyID, err := verifySimpleSigning(l, h, keys)
-		if err != nil {
+		if err := fn(l); err != nil {
 			ev.reject(LayoutTag, tag.String(), err)
-			continue
 		}
-		ev.Signatures = append(ev.Signatures, Sig{KeyID: keyID, Layout: LayoutTag})
 	}
 	return nil
 }
@@ -131,23 +140,13 @@ func verifySimpleSigning(l storedLayer, h v1.Hash, keys []*ecdsa.PublicKey) (str
 }
 
 func (ev *Evidence) readTagAttestations(ref name.Digest, h v1.Hash, keys []*ecdsa.PublicKey, opts []remote.Option) error {
-	tag, err := cosignTag(ref, ".att")
-	if err != nil {
-		return err
-	}
-	_, layers, err := readTag(tag, opts)
-	if err != nil {
-		return err
-	}
-	for _, l := range layers {
+	return ev.eachTagLayer(ref, ".att", opts, func(l storedLayer) error {
 		att, err := verifyEnvelopeLayer(l, h, keys)
-		if err != nil {
-			ev.reject(LayoutTag, tag.String(), err)
-			continue
+		if err == nil {
+			ev.Attestations = append(ev.Attestations, *att)
 		}
-		ev.Attestations = append(ev.Attestations, *att)
-	}
-	return nil
+		return err
+	})
 }
 
 func verifyEnvelopeLayer(l storedLayer, h v1.Hash, keys []*ecdsa.PublicKey) (*Att, error) {
