@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,12 +53,39 @@ type affectedRef struct {
 
 func pkgKey(eco, name string) string { return eco + "\x00" + normalizeName(eco, name) }
 
-// Open loads the database that Update maintains in dir.
+// opened keeps the last generation opened per directory: a run's
+// scanners (deps, image) each open the database, and reading the archives
+// is the costly part. A generation never changes once written (Update
+// makes a new directory), so its path is the key. A DB is read-only.
+var opened struct {
+	sync.Mutex
+	byDir map[string]*DB
+}
+
+// Open loads the database that Update maintains in dir, or returns the
+// one already loaded when dir's current generation has not changed.
 func Open(dir string) (*DB, error) {
 	gen, err := filepath.EvalSymlinks(filepath.Join(dir, currentLink))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w (%w)", dir, ErrNoDB, err)
 	}
+	opened.Lock()
+	defer opened.Unlock()
+	if db := opened.byDir[dir]; db != nil && db.dir == gen {
+		return db, nil
+	}
+	db, err := loadGeneration(dir, gen)
+	if err != nil {
+		return nil, err
+	}
+	if opened.byDir == nil {
+		opened.byDir = map[string]*DB{}
+	}
+	opened.byDir[dir] = db
+	return db, nil
+}
+
+func loadGeneration(dir, gen string) (*DB, error) {
 	b, err := os.ReadFile(filepath.Join(gen, metaFile))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dir, err)

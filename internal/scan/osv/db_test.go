@@ -199,3 +199,29 @@ func TestOpenEmpty(t *testing.T) {
 		t.Errorf("Open(empty) = %v, want ErrNoDB", err)
 	}
 }
+
+// The scanners of one run share a loaded database; an update is seen by
+// the next Open.
+func TestOpenReusesGeneration(t *testing.T) {
+	first, dir := openTestDB(t)
+	again, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again != first {
+		t.Error("a second Open of an unchanged database loaded it again")
+	}
+	if _, err := Update(context.Background(), testRecords, dir); err != nil {
+		t.Fatal(err)
+	}
+	next, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next == first || next.dir == first.dir {
+		t.Errorf("Open after an update returned the old generation %s", first.dir)
+	}
+	if got := next.Match(Package{Ecosystem: "npm", Name: "lodash", Version: "4.17.20"}); len(got) != 1 {
+		t.Errorf("the new generation matches lodash 4.17.20 with %v, want SLIPWAY-TEST-0001", got)
+	}
+}
