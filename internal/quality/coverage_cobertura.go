@@ -2,7 +2,6 @@ package quality
 
 import (
 	"encoding/xml"
-	"errors"
 	"io"
 	"os"
 	"path"
@@ -29,20 +28,9 @@ type coberturaParser struct {
 // one of the report's <source> directories; the first source under which
 // the file exists (relative to opts.Root) wins.
 func parseCobertura(name string, r io.Reader, opts CoverageOptions) (*Coverage, error) {
-	dec := xml.NewDecoder(r)
-	dec.CharsetReader = charsetReader
-	p := &coberturaParser{xmlReport: xmlReport{name, dec}, files: map[string]map[int]int{}}
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, p.xmlError(err)
-		}
-		if err := p.token(tok); err != nil {
-			return nil, err
-		}
+	p := &coberturaParser{xmlReport: newXMLReport(name, r), files: map[string]map[int]int{}}
+	if err := p.each(p.token); err != nil {
+		return nil, err
 	}
 	if !p.sawRoot {
 		return nil, &ParseError{File: name, Msg: "not a Cobertura report: no XML element found (empty file?)"}

@@ -2,7 +2,6 @@ package quality
 
 import (
 	"encoding/xml"
-	"errors"
 	"io"
 	"math"
 	"regexp"
@@ -43,20 +42,9 @@ type junitParser struct {
 }
 
 func parseJUnit(name string, r io.Reader) ([]TestCase, error) {
-	dec := xml.NewDecoder(r)
-	dec.CharsetReader = charsetReader
-	p := &junitParser{xmlReport: xmlReport{name, dec}}
-	for {
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, p.xmlError(err)
-		}
-		if err := p.token(tok); err != nil {
-			return nil, err
-		}
+	p := &junitParser{xmlReport: newXMLReport(name, r)}
+	if err := p.each(p.token); err != nil {
+		return nil, err
 	}
 	if !p.sawRoot {
 		return nil, &ParseError{File: name, Msg: "not a JUnit XML report: no XML element found (empty file?)"}

@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 )
 
 // xmlReport is what the XML report parsers (JUnit, Cobertura) share: the
@@ -11,6 +12,28 @@ import (
 type xmlReport struct {
 	name string
 	dec  *xml.Decoder
+}
+
+func newXMLReport(name string, r io.Reader) xmlReport {
+	dec := xml.NewDecoder(r)
+	dec.CharsetReader = charsetReader
+	return xmlReport{name, dec}
+}
+
+// each calls fn with every token of the report, up to its end.
+func (p *xmlReport) each(fn func(xml.Token) error) error {
+	for {
+		tok, err := p.dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return p.xmlError(err)
+		}
+		if err := fn(tok); err != nil {
+			return err
+		}
+	}
 }
 
 func (p *xmlReport) errorf(format string, args ...any) error {
