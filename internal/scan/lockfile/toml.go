@@ -47,26 +47,24 @@ func lineOf(lines []int, i int) int {
 
 // ParsePoetry reads poetry.lock.
 func ParsePoetry(path string, data []byte) ([]Package, error) {
-	entries, lines, err := parseTOMLPackages(path, data)
-	if err != nil {
-		return nil, err
-	}
-	var pkgs []Package
-	for i, e := range entries {
-		if e.Name == "" || e.Version == "" {
-			return nil, parseErr(path, lineOf(lines, i), "[[package]] without name or version")
-		}
-		if src, ok := e.Source.(map[string]any); ok && src["type"] != "legacy" && src["type"] != nil {
-			continue // git, directory, file or url: not a PyPI release
-		}
-		pkgs = append(pkgs, Package{Name: e.Name, Version: e.Version, Ecosystem: PyPI, Path: path, Line: lineOf(lines, i)})
-	}
-	return pkgs, nil
+	return tomlReleases(path, data, PyPI, func(e tomlPackage) bool {
+		src, ok := e.Source.(map[string]any)
+		return !ok || src["type"] == "legacy" || src["type"] == nil // not git, directory, file or url
+	})
 }
 
 // ParseCargo reads Cargo.lock. Workspace and path crates (no source) and
 // git crates are not registry releases and are skipped.
 func ParseCargo(path string, data []byte) ([]Package, error) {
+	return tomlReleases(path, data, Crates, func(e tomlPackage) bool {
+		src, _ := e.Source.(string)
+		return strings.HasPrefix(src, "registry+") || strings.HasPrefix(src, "sparse+")
+	})
+}
+
+// tomlReleases returns the [[package]] entries that release says come from
+// the ecosystem's registry.
+func tomlReleases(path string, data []byte, eco string, release func(tomlPackage) bool) ([]Package, error) {
 	entries, lines, err := parseTOMLPackages(path, data)
 	if err != nil {
 		return nil, err
@@ -76,11 +74,9 @@ func ParseCargo(path string, data []byte) ([]Package, error) {
 		if e.Name == "" || e.Version == "" {
 			return nil, parseErr(path, lineOf(lines, i), "[[package]] without name or version")
 		}
-		src, _ := e.Source.(string)
-		if !strings.HasPrefix(src, "registry+") && !strings.HasPrefix(src, "sparse+") {
-			continue
+		if release(e) {
+			pkgs = append(pkgs, Package{Name: e.Name, Version: e.Version, Ecosystem: eco, Path: path, Line: lineOf(lines, i)})
 		}
-		pkgs = append(pkgs, Package{Name: e.Name, Version: e.Version, Ecosystem: Crates, Path: path, Line: lineOf(lines, i)})
 	}
 	return pkgs, nil
 }
