@@ -27,13 +27,15 @@ type world struct {
 	*targettest.Images
 	versions []target.Version
 	crashing target.Version
+	unready  target.Version
 }
 
-// newWorld pushes hello v1..v3 and a crashing "boom" to a real registry.
+// newWorld pushes hello v1..v3, a crashing "boom" and a "limbo" that never
+// passes readiness to a real registry.
 func newWorld(tb testing.TB) *world {
 	tb.Helper()
 	im, vs := targettest.HelloImages(tb, "v1", "v2", "v3")
-	return &world{Images: im, versions: vs, crashing: im.Push(tb, "boom", "-exit")}
+	return &world{Images: im, versions: vs, crashing: im.Push(tb, "boom", "-exit"), unready: im.Push(tb, "limbo", "-unready")}
 }
 
 // open returns a Target over dir fetching from the world, closed when tb

@@ -16,6 +16,7 @@ func TestLocal(t *testing.T) {
 			Open:     func(tb testing.TB, state string) target.Target { return w.newTarget(tb, state) },
 			Versions: func(testing.TB) []target.Version { return w.versions },
 			Crashing: func(testing.TB) target.Version { return w.crashing },
+			Unready:  func(testing.TB) target.Version { return w.unready },
 			Gone:     pidGone,
 		})
 	})

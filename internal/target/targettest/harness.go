@@ -30,6 +30,9 @@ type Harness struct {
 	Versions func(tb testing.TB) []target.Version
 	// Crashing returns a version whose workload exits right after it starts.
 	Crashing func(tb testing.TB) target.Version
+	// Unready returns a version whose workload runs and serves GET / but
+	// never passes its readiness probe.
+	Unready func(tb testing.TB) target.Version
 	// Gone reports whether the process that answered body no longer runs;
 	// nil skips those checks (a target whose workloads are not local).
 	Gone func(tb testing.TB, body string) bool
@@ -121,8 +124,18 @@ func (f *fixture) status() target.Status {
 }
 
 // get sends GET / through the slot's endpoint (with the canary header set
-// to header unless empty) and returns the body.
+// to header unless empty) and returns the body of its 200 answer.
 func (f *fixture) get(header string) string {
+	f.t.Helper()
+	code, body := f.try(header)
+	if code != http.StatusOK {
+		f.t.Fatalf("GET / (canary header %q): %d %q", header, code, body)
+	}
+	return body
+}
+
+// try is get that returns any answer's status code and body.
+func (f *fixture) try(header string) (int, string) {
 	f.t.Helper()
 	req, err := http.NewRequestWithContext(f.ctx, http.MethodGet, f.status().Endpoint+"/", nil)
 	if err != nil {
@@ -137,10 +150,10 @@ func (f *fixture) get(header string) string {
 	}
 	defer resp.Body.Close() //nolint:errcheck
 	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		f.t.Fatalf("GET %s: %d %q %v", req.URL, resp.StatusCode, b, err)
+	if err != nil {
+		f.t.Fatalf("GET %s: %v", req.URL, err)
 	}
-	return string(b)
+	return resp.StatusCode, string(b)
 }
 
 // spread sends n requests and counts the answering bodies and versions.

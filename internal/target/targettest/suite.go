@@ -1,9 +1,11 @@
 package targettest
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"testing"
+	"time"
 
 	"github.com/slipway-ci/slipway/internal/target"
 )
@@ -24,6 +26,7 @@ func Run(t *testing.T, h Harness) {
 		{"restart-then-replace-version", restartReplace},
 		{"remove-after-restart", removeAfterRestart},
 		{"crashing-version-not-ready", crashing},
+		{"unready-version-gets-no-traffic", unready},
 		{"unknown-slot", unknownSlot},
 		{"remove-stops-everything", remove},
 	}
@@ -185,6 +188,39 @@ func crashing(f *fixture) {
 	}
 	if err := f.tg.WaitReady(f.ctx, service, env, v.Name, 1); !errors.Is(err, target.ErrNotReady) {
 		f.t.Errorf("WaitReady of a crashing version = %v, want ErrNotReady", err)
+	}
+}
+
+// unready: a version that runs but never passes its readiness probe is
+// never reported ready and receives no request, not even one that asks for
+// the canary by header.
+func unready(f *fixture) {
+	v1, u := f.version(0, 1), f.h.Unready(f.t)
+	u.Replicas = 1
+	d := target.Desired{Service: service, Env: env, Versions: []target.Version{v1, u},
+		Route: target.Route{Stable: v1.Name, Canary: u.Name}, Workload: workload}
+	if err := f.tg.Apply(f.ctx, d); err != nil {
+		f.t.Fatalf("Apply: %v", err)
+	}
+	if err := f.tg.WaitReady(f.ctx, service, env, v1.Name, 1); err != nil {
+		f.t.Fatalf("WaitReady(%s): %v", v1.Name, err)
+	}
+	ctx, cancel := context.WithTimeout(f.ctx, 2*time.Second)
+	defer cancel()
+	if err := f.tg.WaitReady(ctx, service, env, u.Name, 1); err == nil {
+		f.t.Fatalf("WaitReady of a version whose probe always fails = nil")
+	}
+	for _, vs := range f.status().Versions {
+		if vs.Name == u.Name && (vs.Running != 1 || vs.Ready != 0) {
+			f.t.Errorf("status of %s = %+v, want 1 running and 0 ready", u.Name, vs)
+		}
+	}
+	for _, header := range []string{"always", ""} {
+		for range 5 {
+			if code, body := f.try(header); versionOf(body) == u.Name {
+				f.t.Fatalf("a request (canary header %q) reached the unready version: %d %q", header, code, body)
+			}
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 // Command hello is the local target's test workload: it serves
 // "<version> pid=<pid>" on / and 200 on /healthz at 127.0.0.1:$PORT, and
 // shuts down gracefully on SIGTERM. With -exit it exits at once (status 3);
+// with -unready its /healthz answers 503 for ever (it serves / all the same);
 // with -error-rate R it answers that fraction of requests to / with a 500
 // (spread evenly, so a rate is exact over any run of requests).
 package main
@@ -19,6 +20,7 @@ import (
 func main() {
 	version := flag.String("version", "dev", "version to report")
 	exit := flag.Bool("exit", false, "exit immediately with status 3")
+	unready := flag.Bool("unready", false, "answer /healthz with 503")
 	errorRate := flag.Float64("error-rate", 0, "fraction of requests to / answered with 500")
 	flag.Parse()
 	if *exit {
@@ -26,7 +28,11 @@ func main() {
 		os.Exit(3)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(http.ResponseWriter, *http.Request) {})
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if *unready {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
 	mux.HandleFunc("/env", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, os.Getenv(r.URL.Query().Get("name")))
 	})
