@@ -68,7 +68,7 @@ const (
 // and (b) from the canary's first response to all traffic being on stable:
 // the later of the rolled-back record and the canary's last response.
 func BenchmarkAutoRollback(b *testing.B) {
-	r := newBenchRig(b, benchYAML)
+	r := newRealRig(b, benchYAML)
 	v1 := r.images.Push(b, "v1.0.0", "-version", "v1.0.0")
 	bad := r.images.Push(b, "v2.0.0", "-version", "v2.0.0", "-error-rate", "0.5")
 	r.deploy("canary", v1)
@@ -102,18 +102,18 @@ func BenchmarkAutoRollback(b *testing.B) {
 }
 
 // deciding is when the measurement that failed d's analysis was taken.
-func (r *benchRig) deciding(d *store.Deployment) time.Time {
-	r.b.Helper()
+func (r *realRig) deciding(d *store.Deployment) time.Time {
+	r.tb.Helper()
 	ms, err := r.store.Deployments().Measurements(r.ctx, d.ID)
 	if err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	for i := len(ms) - 1; i >= 0; i-- {
 		if ms[i].Phase == "failed" {
 			return ms[i].At
 		}
 	}
-	r.b.Fatalf("deployment %d rolled back (%s) without a failed measurement: %+v", d.ID, d.Reason, ms)
+	r.tb.Fatalf("deployment %d rolled back (%s) without a failed measurement: %+v", d.ID, d.Reason, ms)
 	return time.Time{}
 }
 
@@ -129,7 +129,7 @@ func later(a, b time.Time) time.Time {
 // the first green response to the start of the green-only stretch (or the
 // gap after the last blue response when they do not overlap).
 func BenchmarkBlueGreenSwitch(b *testing.B) {
-	r := newBenchRig(b, benchYAML)
+	r := newRealRig(b, benchYAML)
 	vs := []target.Version{r.images.Push(b, "v1.0.0", "-version", "v1.0.0"), r.images.Push(b, "v1.0.1", "-version", "v1.0.1")}
 	r.deploy("bluegreen", vs[0])
 	url := r.endpoint("bluegreen")
@@ -171,7 +171,7 @@ func earlier(a, b time.Time) time.Time {
 // (scale-down-delay 10m: a switch) and after it was scaled down (200ms: a
 // redeploy by digest). Each repetition rolls back to the other version.
 func BenchmarkRollbackCommand(b *testing.B) {
-	r := newBenchRig(b, benchYAML)
+	r := newRealRig(b, benchYAML)
 	vs := []target.Version{r.images.Push(b, "v1.0.0", "-version", "v1.0.0"), r.images.Push(b, "v1.0.1", "-version", "v1.0.1")}
 	for _, c := range []struct {
 		env  string

@@ -67,10 +67,11 @@ func (t *timedTarget) firstApply(since time.Time, r target.Route) (appliedAt, bo
 	return appliedAt{}, false
 }
 
-// benchRig is the real controller over a sqlite store, the real local
+// realRig is the real controller over a sqlite store, the real local
 // target and a real registry of hello images; the admitter is the fake.
-type benchRig struct {
-	b      *testing.B
+// The benchmarks and the real-target tests share it.
+type realRig struct {
+	tb     testing.TB
 	ctx    context.Context
 	tg     *timedTarget
 	c      *Controller
@@ -79,89 +80,89 @@ type benchRig struct {
 	images *targettest.Images
 }
 
-func newBenchRig(b *testing.B, yaml string) *benchRig {
-	b.Helper()
+func newRealRig(tb testing.TB, yaml string) *realRig {
+	tb.Helper()
 	spec, err := pipeline.Parse("bench.yaml", []byte("steps:\n  a: {run: 'true'}\n"+yaml), nil)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	b.Cleanup(cancel)
-	r := &benchRig{b: b, ctx: ctx, store: openStore(b), spec: spec, images: targettest.NewImages(b)}
-	lt, err := local.New(ctx, local.Options{Dir: b.TempDir(), Fetch: r.images.Fetch})
+	tb.Cleanup(cancel)
+	r := &realRig{tb: tb, ctx: ctx, store: openStore(tb), spec: spec, images: targettest.NewImages(tb)}
+	lt, err := local.New(ctx, local.Options{Dir: tb.TempDir(), Fetch: r.images.Fetch})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	r.tg = &timedTarget{Target: lt}
 	r.c = New(Options{Store: r.store.Deployments(), Target: r.tg, Admit: &fakeAdmitter{}, RollbackWait: 30 * time.Second,
 		Logf: func(f string, a ...any) {
 			if testing.Verbose() {
-				b.Logf(f, a...)
+				tb.Logf(f, a...)
 			}
 		}})
-	b.Cleanup(r.close)
+	tb.Cleanup(r.close)
 	return r
 }
 
 // close stops the controller, then every slot's replicas and routers.
-func (r *benchRig) close() {
+func (r *realRig) close() {
 	r.c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for _, e := range r.spec.Environments {
 		if err := r.tg.Remove(ctx, "hello", e.Name); err != nil && !errors.Is(err, target.ErrUnknownSlot) {
-			r.b.Errorf("remove %s: %v", e.Name, err)
+			r.tb.Errorf("remove %s: %v", e.Name, err)
 		}
 	}
 	if err := r.tg.Close(); err != nil {
-		r.b.Error(err)
+		r.tb.Error(err)
 	}
 }
 
 // start starts deploying v to env (downgrades allowed: benchmarks toggle).
-func (r *benchRig) start(env string, v target.Version) *store.Deployment {
-	r.b.Helper()
+func (r *realRig) start(env string, v target.Version) *store.Deployment {
+	r.tb.Helper()
 	res, err := r.c.Start(r.ctx, Request{Env: r.spec.Environment(env), Repo: v.Repo, Digest: v.Digest,
 		Version: v.Name, Actor: "bench", AllowDowngrade: true})
 	if err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	return res.Deployment
 }
 
 // wait waits for deployment id to end and checks it ended in want.
-func (r *benchRig) wait(id int64, want store.DeployState) *store.Deployment {
-	r.b.Helper()
+func (r *realRig) wait(id int64, want store.DeployState) *store.Deployment {
+	r.tb.Helper()
 	d, err := r.c.Wait(r.ctx, id, nil)
 	if err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	if d.State != want {
-		r.b.Fatalf("deployment %d (%s) is %s (%s), want %s", d.ID, d.Version, d.State, d.Reason, want)
+		r.tb.Fatalf("deployment %d (%s) is %s (%s), want %s", d.ID, d.Version, d.State, d.Reason, want)
 	}
 	return d
 }
 
 // deploy deploys v to env and waits for its success.
-func (r *benchRig) deploy(env string, v target.Version) *store.Deployment {
-	r.b.Helper()
+func (r *realRig) deploy(env string, v target.Version) *store.Deployment {
+	r.tb.Helper()
 	return r.wait(r.start(env, v).ID, store.DeploySucceeded)
 }
 
 // endpoint is where env's router serves.
-func (r *benchRig) endpoint(env string) string {
-	r.b.Helper()
+func (r *realRig) endpoint(env string) string {
+	r.tb.Helper()
 	st, err := r.tg.Status(r.ctx, "hello", env)
 	if err != nil {
-		r.b.Fatal(err)
+		r.tb.Fatal(err)
 	}
 	return st.Endpoint
 }
 
 // settled waits until env runs only version, all its replicas ready (the
 // scale-down after a switch is done).
-func (r *benchRig) settled(env, version string) {
-	r.b.Helper()
+func (r *realRig) settled(env, version string) {
+	r.tb.Helper()
 	ctx, cancel := context.WithTimeout(r.ctx, time.Minute)
 	defer cancel()
 	for {
@@ -172,7 +173,7 @@ func (r *benchRig) settled(env, version string) {
 		}
 		select {
 		case <-ctx.Done():
-			r.b.Fatalf("%s did not settle on %s only: %+v, %v", env, version, st, err)
+			r.tb.Fatalf("%s did not settle on %s only: %+v, %v", env, version, st, err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
