@@ -34,7 +34,7 @@ type Deploy struct {
 	Strategy         string                     `json:"strategy,omitempty"`       // rolling (default), blue-green, canary
 	MaxSurge         int                        `json:"maxSurge,omitempty"`       // rolling: replicas above Replicas during the update; default 1
 	MaxUnavailable   int                        `json:"maxUnavailable,omitempty"` // rolling: ready replicas that may be missing; default 0
-	ScaleDownDelay   time.Duration              `json:"scaleDownDelay,omitempty"` // blue-green and canary: how long the old version stays up after a switch; default 30s
+	ScaleDownDelay   time.Duration              `json:"scaleDownDelay,omitempty"` // how long a version keeps running after traffic left it (a switch, a canary's end, a rollback); default 30s
 	PrePromotion     []string                   `json:"prePromotion,omitempty"`   // blue-green: analyses run against the preview before the switch
 	Steps            []CanaryStep               `json:"steps,omitempty"`          // canary
 	Background       []string                   `json:"background,omitempty"`     // canary: analyses that run for the whole canary
