@@ -54,9 +54,7 @@ func Scan(ctx context.Context, opts Options) (*scan.Report, error) {
 		return nil, fmt.Errorf("scan deps: %w", err)
 	}
 	rep := &scan.Report{Scanner: scan.Deps, Tool: "slipway-deps (OSV)", Target: opts.Root, Findings: []scan.Finding{}}
-	if age := db.Age(); age > opts.MaxAge {
-		msg := fmt.Sprintf("vulnerability database in %s was updated %s ago (max %s): run `slipway scan db update`",
-			opts.DB, age.Round(time.Minute), opts.MaxAge)
+	if msg := db.Staleness(opts.MaxAge); msg != "" {
 		if opts.RequireFresh {
 			return nil, fmt.Errorf("scan deps: %w: %s", ErrStaleDB, msg)
 		}

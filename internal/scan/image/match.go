@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/slipway-ci/slipway/internal/scan"
 	"github.com/slipway-ci/slipway/internal/scan/deps"
@@ -21,12 +20,10 @@ func openDB(opts Options) (*osv.DB, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("scan image: %w", err)
 	}
-	age := db.Age()
-	if age <= opts.MaxAge {
+	msg := db.Staleness(opts.MaxAge)
+	if msg == "" {
 		return db, nil, nil
 	}
-	msg := fmt.Sprintf("vulnerability database in %s was updated %s ago (max %s): run `slipway scan db update`",
-		opts.DB, age.Round(time.Minute), opts.MaxAge)
 	if opts.RequireFresh {
 		return nil, nil, fmt.Errorf("scan image: %w: %s", deps.ErrStaleDB, msg)
 	}

@@ -40,6 +40,7 @@ type Meta struct {
 
 // DB is an opened database, held in memory.
 type DB struct {
+	base string // the directory Update maintains
 	dir  string // the generation directory
 	meta Meta
 	// byPackage indexes affected entries by ecosystem and normalised name.
@@ -90,7 +91,7 @@ func loadGeneration(dir, gen string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", dir, err)
 	}
-	db := &DB{dir: gen, byPackage: make(map[string][]affectedRef)}
+	db := &DB{base: dir, dir: gen, byPackage: make(map[string][]affectedRef)}
 	if err := json.Unmarshal(b, &db.meta); err != nil {
 		return nil, fmt.Errorf("open %s: %s: %w", dir, metaFile, err)
 	}
@@ -164,6 +165,17 @@ func (db *DB) Meta() Meta { return db.meta }
 
 // Age is how long ago the database was updated.
 func (db *DB) Age() time.Duration { return time.Since(db.meta.Updated) }
+
+// Staleness is the warning a scan gives when db is older than maxAge, ""
+// when it is not.
+func (db *DB) Staleness(maxAge time.Duration) string {
+	age := db.Age()
+	if age <= maxAge {
+		return ""
+	}
+	return fmt.Sprintf("vulnerability database in %s was updated %s ago (max %s): run `slipway scan db update`",
+		db.base, age.Round(time.Minute), maxAge)
+}
 
 // GoVulnDB is the directory of the Go vulnerability database, for
 // govulncheck's -db file://<GoVulnDB()>.
