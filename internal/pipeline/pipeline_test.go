@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 
@@ -261,7 +263,29 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		for _, e := range spec.Environments {
+			jsonRoundTrip(t, *e)
+		}
 	})
+}
+
+// jsonRoundTrip checks that the JSON copy of e a deployment keeps decodes
+// to e, positions aside (they are not kept).
+func jsonRoundTrip(t *testing.T, e Environment) {
+	t.Helper()
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatalf("marshal %s: %v", e.Name, err)
+	}
+	var got Environment
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("unmarshal %s: %v\n%s", e.Name, err, b)
+	}
+	ignore := cmp.Options{cmpopts.EquateEmpty(), cmpopts.IgnoreFields(Environment{}, "Pos", "ReqPos"),
+		cmpopts.IgnoreFields(CanaryStep{}, "Pos", "Index")}
+	if diff := cmp.Diff(e, got, ignore); diff != "" {
+		t.Fatalf("environment %s after a JSON round trip (-want +got):\n%s\n%s", e.Name, diff, b)
+	}
 }
 
 func FuzzCondition(f *testing.F) {
