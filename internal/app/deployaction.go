@@ -94,19 +94,25 @@ func (d deployAction) published(ctx context.Context, runID int64, repo string) (
 }
 
 // Follow streams deployment d's progress from `slipway up`, a line per
-// change to w, and returns its last recorded state.
+// change to w ("progressing  20% on v2, step 2/5, pause 3s"), and returns
+// its last recorded state.
 func Follow(ctx context.Context, c *localapi.Client, d *store.Deployment, w io.Writer) (*store.Deployment, error) {
+	lastReason := ""
 	err := c.Stream(ctx, http.MethodGet, fmt.Sprintf("/v1/deployments/%d/wait", d.ID), nil, func(line []byte) error {
 		var cur store.Deployment
 		if err := json.Unmarshal(line, &cur); err != nil || cur.ID == 0 {
 			return fmt.Errorf("progress: %s", line)
 		}
 		d = &cur
-		reason := ""
-		if cur.Reason != "" {
-			reason = ": " + cur.Reason
+		at := fmt.Sprintf("%g%% on %s", cur.Weight, cur.Version)
+		if p := deploy.Progress(&cur); p != "" {
+			at += ", " + p
 		}
-		fmt.Fprintf(w, "  %-17s step %d, %g%% on %s%s\n", cur.State, cur.Step, cur.Weight, cur.Version, reason)
+		if cur.Reason != "" && cur.Reason != lastReason { // said once, not on every line
+			at += ": " + cur.Reason
+		}
+		lastReason = cur.Reason
+		fmt.Fprintf(w, "  %-17s %s\n", cur.State, at)
 		return nil
 	})
 	return d, err

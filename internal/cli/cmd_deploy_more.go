@@ -105,8 +105,12 @@ func printStatus(g *globals, st *deploy.Status) {
 		}
 	}
 	d := st.Deployment
-	fmt.Fprintf(w, "deployment %d: %s (%s) %s, step %d, %g%% on the new version%s\n", d.ID, d.Version, d.Strategy, d.State,
-		d.Step, d.Weight, reasonOf(d.Reason))
+	steps := deploy.Progress(d)
+	if steps != "" {
+		steps = ", " + steps
+	}
+	fmt.Fprintf(w, "deployment %d: %s (%s) %s%s, %g%% on the new version%s\n", d.ID, d.Version, d.Strategy, d.State,
+		steps, d.Weight, reasonOf(d.Reason))
 	if d.Approver != "" {
 		fmt.Fprintf(w, "approved by %s\n", d.Approver)
 	}

@@ -351,3 +351,17 @@ func ParseCPU(s string) (int, error) {
 	}
 	return int(math.Round(f * 1000)), nil
 }
+
+// String describes the step as a person reads it: "set-weight 20",
+// "pause 1m0s", "pause until resumed", "analysis errors".
+func (s CanaryStep) String() string {
+	switch {
+	case s.SetWeight != nil:
+		return fmt.Sprintf("set-weight %g", *s.SetWeight)
+	case s.Pause != nil && *s.Pause == 0:
+		return "pause until resumed"
+	case s.Pause != nil:
+		return "pause " + s.Pause.String()
+	}
+	return "analysis " + strings.Join(s.Analysis, ", ")
+}
