@@ -95,7 +95,7 @@ func (d deployAction) published(ctx context.Context, runID int64, repo string) (
 
 // Follow streams deployment d's progress from `slipway up`, a line per
 // change to w ("progressing  20% on v2, step 2/5, pause 3s"), and returns
-// its last recorded state.
+// its last recorded state. Cancelling ctx stops the following only.
 func Follow(ctx context.Context, c *localapi.Client, d *store.Deployment, w io.Writer) (*store.Deployment, error) {
 	lastReason := ""
 	err := c.Stream(ctx, http.MethodGet, fmt.Sprintf("/v1/deployments/%d/wait", d.ID), nil, func(line []byte) error {
@@ -115,5 +115,10 @@ func Follow(ctx context.Context, c *localapi.Client, d *store.Deployment, w io.W
 		fmt.Fprintf(w, "  %-17s %s\n", cur.State, at)
 		return nil
 	})
+	if err != nil && ctx.Err() != nil {
+		// Ctrl-C stops the watching, not the deployment.
+		return d, fmt.Errorf("stopped following deployment %d, which goes on in slipway up "+
+			"('slipway deploy status %s' shows it, 'slipway deploy abort %s' stops it): %w", d.ID, d.Env, d.Env, ctx.Err())
+	}
 	return d, err
 }
