@@ -79,9 +79,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, environ [
 func newRoot(g *globals) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "slipway",
-		Short: "Slipway runs pipelines: fast, cached, sandboxed, with secrets masked",
+		Short: "Slipway: pipelines, signed artifacts and progressive deployments in one binary",
 		Long: `Slipway is a CI/CD system in one binary. 'slipway run' executes the pipeline in
-.slipway.yaml as a DAG, on this machine, with the same engine the server uses.
+.slipway.yaml as a DAG, on this machine, with the same engine the server uses; it
+builds, scans, signs and publishes artifacts ('slipway artifact'). 'slipway deploy'
+rolls them out (rolling, blue-green, canary under analysis) through 'slipway up'.
 
 State (database, cache, logs) lives in the state dir: --state-dir, SLIPWAY_STATE_DIR,
 default ${XDG_STATE_HOME:-~/.local/state}/slipway. Configuration comes from
