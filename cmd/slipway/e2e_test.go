@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -28,6 +29,7 @@ func TestE2EHelloExample(t *testing.T) {
 	}
 	// The quick start: both environments serve the example behind their
 	// routers, under the `slipway up` the first deploy started.
+	endpoints := map[string]string{}
 	for _, env := range []string{"staging", "production"} {
 		st := e.run(repo.Dir(), "deploy", "status", env, "-o", "json")
 		var status struct {
@@ -41,6 +43,14 @@ func TestE2EHelloExample(t *testing.T) {
 			t.Fatalf("%s at %s: %v %v", env, status.Target.Endpoint, resp, err)
 		}
 		resp.Body.Close()
+		endpoints[env] = status.Target.Endpoint
+	}
+	// Without an environment, status lists them all: what serves each, where.
+	all := e.run(repo.Dir(), "deploy", "status")
+	for env, endpoint := range endpoints {
+		if !regexp.MustCompile(`(?m)^` + env + ` +v\S+ +` + regexp.QuoteMeta(endpoint) + ` +\d+: .* succeeded$`).MatchString(all.stdout) {
+			t.Errorf("deploy status: no line for %s at %s:\n%s%s", env, endpoint, all.stdout, all.stderr)
+		}
 	}
 	// The second run takes both builds from the cache, bit for bit.
 	os.RemoveAll(filepath.Join(repo.Dir(), "bin"))

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/slipway-ci/slipway/internal/deploy"
+	"github.com/slipway-ci/slipway/internal/localapi"
 	"github.com/slipway-ci/slipway/internal/store"
 )
 
@@ -68,13 +69,16 @@ downgrade check; the artifact is verified again.`,
 
 func newDeployStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status <environment>",
-		Short: "Show an environment's deployment, its analysis measurements and its replicas",
-		Args:  cobra.ExactArgs(1),
+		Use:   "status [environment]",
+		Short: "Show an environment's deployment, its analysis measurements and its replicas; without one, every environment",
+		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.upClient(cmd.Context(), false)
 			if err != nil {
 				return err
+			}
+			if len(args) == 0 {
+				return printOverview(cmd.Context(), g, c)
 			}
 			var st deploy.Status
 			if err := c.Do(cmd.Context(), http.MethodGet, "/v1/envs/"+url.PathEscape(args[0]), nil, &st); err != nil {
@@ -87,6 +91,40 @@ func newDeployStatusCmd(g *globals) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// printOverview lists every environment: what serves it, where, and its
+// latest deployment.
+func printOverview(ctx context.Context, g *globals, c *localapi.Client) error {
+	var sts []*deploy.Status
+	if err := c.Do(ctx, http.MethodGet, "/v1/envs", nil, &sts); err != nil {
+		return apiErr(err)
+	}
+	if g.json() {
+		return g.print(sts, "")
+	}
+	if len(sts) == 0 {
+		fmt.Fprintln(g.stdout, "no deployments yet: 'slipway deploy <environment> --artifact <ref>' starts one")
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENVIRONMENT\tSERVES\tENDPOINT\tLATEST DEPLOYMENT")
+	for _, st := range sts {
+		serves, endpoint := "-", "-"
+		if st.Current != nil {
+			serves = st.Current.Version
+		}
+		if st.Target != nil {
+			endpoint = st.Target.Endpoint
+		}
+		d := st.Deployment
+		latest := fmt.Sprintf("%d: %s (%s) %s", d.ID, d.Version, d.Strategy, d.State)
+		if p := deploy.Progress(d); p != "" && d.State.Active() {
+			latest += ", " + p
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", st.Env, serves, endpoint, latest)
+	}
+	return tw.Flush()
 }
 
 func printStatus(g *globals, st *deploy.Status) {

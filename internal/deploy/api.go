@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slipway-ci/slipway/internal/release"
@@ -62,6 +64,33 @@ func (c *Controller) Status(ctx context.Context, env string) (*Status, error) {
 	return st, nil
 }
 
+// Overview is every environment that has had a deployment, by name: its
+// latest deployment, what serves it now and where (no measurements).
+func (c *Controller) Overview(ctx context.Context) ([]*Status, error) {
+	ds, err := c.o.Store.List(ctx, store.DeploymentFilter{}) // newest first
+	if err != nil {
+		return nil, err
+	}
+	byEnv := map[string]*Status{}
+	var out []*Status
+	for _, d := range ds {
+		st := byEnv[d.Env]
+		if st == nil {
+			st = &Status{Env: d.Env, Deployment: d}
+			byEnv[d.Env] = st
+			out = append(out, st)
+			if ts, err := c.o.Target.Status(ctx, d.Service, d.Env); err == nil {
+				st.Target = &ts
+			}
+		}
+		if st.Current == nil && d.State == store.DeploySucceeded {
+			st.Current = d
+		}
+	}
+	slices.SortFunc(out, func(a, b *Status) int { return strings.Compare(a.Env, b.Env) })
+	return out, nil
+}
+
 // History lists env's deployments, newest first.
 func (c *Controller) History(ctx context.Context, env string, limit int) ([]*store.Deployment, error) {
 	return c.o.Store.List(ctx, store.DeploymentFilter{Env: env, Limit: limit})
@@ -69,7 +98,7 @@ func (c *Controller) History(ctx context.Context, env string, limit int) ([]*sto
 
 // Handler serves the deployment API of `slipway up` (authentication is the
 // caller's): POST /v1/deploy, POST /v1/rollback, POST /v1/envs/{env}/{cmd},
-// GET /v1/envs/{env}, GET /v1/envs/{env}/history, GET /v1/deployments/{id}/wait.
+// GET /v1/envs, GET /v1/envs/{env}, GET /v1/envs/{env}/history, GET /v1/deployments/{id}/wait.
 func Handler(c *Controller, resolve Resolver) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
@@ -104,6 +133,10 @@ func Handler(c *Controller, resolve Resolver) http.Handler {
 		}
 		d, err := cmd(r.Context(), r.PathValue("env"), call.Actor)
 		reply(w, d, err)
+	})
+	mux.HandleFunc("GET /v1/envs", func(w http.ResponseWriter, r *http.Request) {
+		sts, err := c.Overview(r.Context())
+		reply(w, sts, err)
 	})
 	mux.HandleFunc("GET /v1/envs/{env}", func(w http.ResponseWriter, r *http.Request) {
 		st, err := c.Status(r.Context(), r.PathValue("env"))

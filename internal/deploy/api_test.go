@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -89,4 +90,32 @@ func TestAPIStatusCodes(t *testing.T) {
 		t.Fatalf("status of an unknown environment: %v %v", st.StatusCode, err)
 	}
 	st.Body.Close()
+}
+
+// GET /v1/envs: every environment with a deployment, by name, with what
+// serves it now; a rolled-back deployment is the latest but not current.
+func TestOverview(t *testing.T) {
+	ctx := context.Background()
+	r, srv := apiRig(t, rollingYAML+strings.Replace(rollingYAML, "environments:\n  staging:", "  qa:", 1))
+	r.deploy(ctx, "staging", "v1.0.0", store.DeploySucceeded)
+	r.deploy(ctx, "qa", "v1.0.0", store.DeploySucceeded)
+	r.target.broken["v1.1.0"] = true
+	r.deploy(ctx, "staging", "v1.1.0", store.DeployRolledBack)
+	resp, err := http.Get(srv.URL + "/v1/envs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got []*Status
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /v1/envs: %d %v", resp.StatusCode, err)
+	}
+	var lines []string
+	for _, st := range got {
+		lines = append(lines, fmt.Sprintf("%s: latest %s %s, current %s", st.Env, st.Deployment.Version, st.Deployment.State, st.Current.Version))
+	}
+	want := []string{"qa: latest v1.0.0 succeeded, current v1.0.0", "staging: latest v1.1.0 rolled-back, current v1.0.0"}
+	if !slices.Equal(lines, want) {
+		t.Errorf("overview:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
 }
