@@ -125,6 +125,8 @@ type Query struct {
 // (unreachable endpoint, bad response); an error counts toward
 // consecutiveErrorLimit. "Nothing to measure" is not an error: it is an
 // empty Result, which the metric's noData policy decides.
+//
+// Every implementation passes the contract suite providertest.Run.
 type Provider interface {
 	Measure(ctx context.Context, q Query) (Result, error)
 }
