@@ -43,6 +43,33 @@ func TestDecodePromResponse(t *testing.T) {
 	}
 }
 
+// FuzzPromResponse: whatever a Prometheus (or something at its address)
+// answers, decoding gives a result or an error naming the query, and a
+// result always encodes as a measurement value.
+func FuzzPromResponse(f *testing.F) {
+	for _, b := range []string{
+		`{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"b"},"value":[1,"0.5"]}]}}`,
+		`{"status":"success","data":{"resultType":"scalar","result":[1,"+Inf"]}}`,
+		`{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"]]}]}}`,
+		`{"status":"error","errorType":"bad_data","error":"parse error"}`,
+		`{"status":"success","data":null}`, `<html>`, ``,
+	} {
+		f.Add(200, []byte(b))
+	}
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		r, err := decodePromResponse(status, body, "q")
+		if err != nil {
+			if !strings.Contains(err.Error(), `prometheus query "q"`) {
+				t.Fatalf("error does not name the query: %v", err)
+			}
+			return
+		}
+		if v := (Measurement{Value: r}).ValueJSON(); v == "" {
+			t.Fatalf("result %+v has no JSON value", r)
+		}
+	})
+}
+
 // pollUntil retries f every 200ms until it reports done or ctx ends.
 func pollUntil(ctx context.Context, t *testing.T, what string, f func() bool) {
 	t.Helper()
