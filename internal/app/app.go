@@ -118,7 +118,9 @@ func (a *App) SandboxDefault() string {
 // workspace and the step's TMPDIR stay reachable even when inside them).
 func (a *App) hiddenPaths() []string {
 	home := a.env("HOME")
-	paths := []string{a.Config.StateDir, os.TempDir(), "/tmp", "/var/tmp"}
+	// Every state dir this user may have, not only the one in use: each
+	// holds keys and their passphrases.
+	paths := []string{a.Config.StateDir, config.DefaultStateDir(a.env), os.TempDir(), "/tmp", "/var/tmp"}
 	if f := config.DefaultFile(a.env); f != "" {
 		paths = append(paths, filepath.Dir(f))
 	}
@@ -131,7 +133,7 @@ func (a *App) hiddenPaths() []string {
 	}
 	if home != "" {
 		paths = append(paths, filepath.Join(home, ".docker", "config.json"),
-			filepath.Join(home, ".config", "slipway"))
+			filepath.Join(home, ".config", "slipway"), filepath.Join(home, ".local", "state", "slipway"))
 	}
 	if d := a.env("DOCKER_CONFIG"); d != "" {
 		paths = append(paths, filepath.Join(d, "config.json"))

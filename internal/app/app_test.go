@@ -118,14 +118,15 @@ func TestCacheMACKey(t *testing.T) {
 }
 
 func TestHiddenPaths(t *testing.T) {
-	home, docker, cfgHome := t.TempDir(), t.TempDir(), t.TempDir()
+	home, docker, cfgHome, stateHome := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
 	wd := t.TempDir()
 	t.Chdir(wd)
 	cfg := config.Default(os.Getenv)
 	cfg.StateDir = filepath.Join(t.TempDir(), "state")
 	cfg.File = "slipway.yaml"
 	cfg.SecretsFile = "secrets.yaml"
-	a, err := Open(context.Background(), cfg, []string{"HOME=" + home, "DOCKER_CONFIG=" + docker, "XDG_CONFIG_HOME=" + cfgHome})
+	a, err := Open(context.Background(), cfg, []string{"HOME=" + home, "DOCKER_CONFIG=" + docker, "XDG_CONFIG_HOME=" + cfgHome,
+		"XDG_STATE_HOME=" + stateHome})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,6 +140,10 @@ func TestHiddenPaths(t *testing.T) {
 		filepath.Join(home, ".docker", "config.json"),
 		filepath.Join(home, ".config", "slipway"),
 		filepath.Join(docker, "config.json"),
+		// The default state dirs, when another one is in use: they hold
+		// keys and passphrases too.
+		filepath.Join(stateHome, "slipway"),
+		filepath.Join(home, ".local", "state", "slipway"),
 	} {
 		if !slices.Contains(got, want) {
 			t.Errorf("hiddenPaths() = %q, missing %s", got, want)

@@ -77,7 +77,7 @@ type Retention struct {
 // the environment (XDG_STATE_HOME, HOME).
 func Default(getenv func(string) string) Config {
 	return Config{
-		StateDir:    defaultStateDir(getenv),
+		StateDir:    DefaultStateDir(getenv),
 		Parallel:    runtime.NumCPU(),
 		StepTimeout: time.Hour,
 		RunTimeout:  6 * time.Hour,
@@ -88,7 +88,9 @@ func Default(getenv func(string) string) Config {
 	}
 }
 
-func defaultStateDir(getenv func(string) string) string {
+// DefaultStateDir is the state dir when none is configured:
+// ${XDG_STATE_HOME:-$HOME/.local/state}/slipway.
+func DefaultStateDir(getenv func(string) string) string {
 	if d := getenv("XDG_STATE_HOME"); d != "" {
 		return filepath.Join(d, "slipway")
 	}
