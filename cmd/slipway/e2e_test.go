@@ -52,6 +52,11 @@ func TestE2EHelloExample(t *testing.T) {
 			t.Errorf("deploy status: no line for %s at %s:\n%s%s", env, endpoint, all.stdout, all.stderr)
 		}
 	}
+	// Each production replica's output, prefixed with version and replica.
+	rlogs := e.run(repo.Dir(), "deploy", "logs", "production", "-n", "5")
+	if n := strings.Count(rlogs.stdout, "| --- slipway: starting replica hello.production."); rlogs.code != 0 || n != 2 {
+		t.Errorf("deploy logs production: exit %d, %d replicas' start lines, want 2:\n%s%s", rlogs.code, n, rlogs.stdout, rlogs.stderr)
+	}
 	// The second run takes both builds from the cache, bit for bit.
 	os.RemoveAll(filepath.Join(repo.Dir(), "bin"))
 	second := e.run(repo.Dir(), "run", "--output", "json")

@@ -48,7 +48,7 @@ The artifact is repo@sha256:..., or repo:tag (resolved once to its digest).`,
 	f.BoolVar(&o.allowDowngrade, "allow-downgrade", false, "allow a lower version than the environment runs")
 	f.BoolVar(&o.noWait, "no-wait", false, "return once the deployment is recorded")
 	cmd.MarkFlagRequired("artifact") //nolint:errcheck // the flag exists
-	cmd.AddCommand(newDeployStatusCmd(g), newDeployHistoryCmd(g), newDeployRollbackCmd(g))
+	cmd.AddCommand(newDeployStatusCmd(g), newDeployHistoryCmd(g), newDeployRollbackCmd(g), newDeployLogsCmd(g))
 	for _, c := range []struct{ name, short string }{
 		{"approve", "Approve a deployment waiting for approval (you are recorded as approver)"},
 		{"pause", "Pause a deployment where it is"},

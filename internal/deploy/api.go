@@ -98,7 +98,8 @@ func (c *Controller) History(ctx context.Context, env string, limit int) ([]*sto
 
 // Handler serves the deployment API of `slipway up` (authentication is the
 // caller's): POST /v1/deploy, POST /v1/rollback, POST /v1/envs/{env}/{cmd},
-// GET /v1/envs, GET /v1/envs/{env}, GET /v1/envs/{env}/history, GET /v1/deployments/{id}/wait.
+// GET /v1/envs, GET /v1/envs/{env}, GET /v1/envs/{env}/history,
+// GET /v1/envs/{env}/logs, GET /v1/deployments/{id}/wait.
 func Handler(c *Controller, resolve Resolver) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/deploy", func(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +156,7 @@ func Handler(c *Controller, resolve Resolver) http.Handler {
 		}
 		stream(w, r, c, id)
 	})
+	mux.HandleFunc("GET /v1/envs/{env}/logs", func(w http.ResponseWriter, r *http.Request) { serveLogs(w, r, c) })
 	return mux
 }
 
@@ -211,8 +213,10 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, release.ErrRefused):
 		return http.StatusUnprocessableEntity
-	case errors.Is(err, ErrNoDeployment), errors.Is(err, store.ErrNotFound):
+	case errors.Is(err, ErrNoDeployment), errors.Is(err, store.ErrNotFound), errors.Is(err, target.ErrUnknownSlot):
 		return http.StatusNotFound
+	case errors.Is(err, ErrNoLogs):
+		return http.StatusNotImplemented
 	case errors.Is(err, ErrNotDeployable), errors.Is(err, ErrBadCall):
 		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded):

@@ -80,7 +80,7 @@ type realRig struct {
 	images *targettest.Images
 }
 
-func newRealRig(tb testing.TB, yaml string) *realRig {
+func newRealRig(tb testing.TB, yaml string, opts ...func(*Options)) *realRig {
 	tb.Helper()
 	spec, err := pipeline.Parse("bench.yaml", []byte("steps:\n  a: {run: 'true'}\n"+yaml), nil)
 	if err != nil {
@@ -94,12 +94,16 @@ func newRealRig(tb testing.TB, yaml string) *realRig {
 		tb.Fatal(err)
 	}
 	r.tg = &timedTarget{Target: lt}
-	r.c = New(Options{Store: r.store.Deployments(), Target: r.tg, Admit: &fakeAdmitter{}, RollbackWait: 30 * time.Second,
+	o := Options{Store: r.store.Deployments(), Target: r.tg, Admit: &fakeAdmitter{}, RollbackWait: 30 * time.Second,
 		Logf: func(f string, a ...any) {
 			if testing.Verbose() {
 				tb.Logf(f, a...)
 			}
-		}})
+		}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	r.c = New(o)
 	tb.Cleanup(r.close)
 	return r
 }

@@ -128,6 +128,14 @@ type VersionStatus struct {
 	Restarts int    `json:"restarts"`
 }
 
+// ReplicaLog is where one replica's output is kept, for a target whose
+// replicas write it to files on this host (the local target does).
+type ReplicaLog struct {
+	Version string `json:"version"`
+	Replica string `json:"replica"`
+	Path    string `json:"path"`
+}
+
 // Target is the deploy target plug-in contract; see the package doc for
 // its lifecycle and concurrency rules.
 type Target interface {
