@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -49,7 +50,7 @@ func (c *Controller) Status(ctx context.Context, env string) (*Status, error) {
 		return nil, err
 	}
 	if len(ds) == 0 {
-		return nil, ErrNoDeployment
+		return nil, fmt.Errorf("%w: %s has never been deployed", ErrNoDeployment, env)
 	}
 	st := &Status{Env: env, Deployment: ds[0]}
 	if st.Current, err = c.current(ctx, env); err != nil {

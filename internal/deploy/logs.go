@@ -65,7 +65,7 @@ func (c *Controller) OpenLogs(ctx context.Context, req LogsRequest) (*Logs, erro
 		return nil, err
 	}
 	if len(ds) == 0 {
-		return nil, ErrNoDeployment
+		return nil, fmt.Errorf("%w: %s has never been deployed", ErrNoDeployment, req.Env)
 	}
 	rls, err := lr.ReplicaLogs(ctx, ds[0].Service, req.Env)
 	if err != nil {
@@ -78,7 +78,7 @@ func (c *Controller) OpenLogs(ctx context.Context, req LogsRequest) (*Logs, erro
 		}
 	}
 	if len(l.files) == 0 && req.Version != "" {
-		return nil, fmt.Errorf("%s runs no replica of %s: %w", req.Env, req.Version, ErrNoDeployment)
+		return nil, fmt.Errorf("%w: %s runs no replica of %s", ErrNoDeployment, req.Env, req.Version)
 	}
 	return l, nil
 }
