@@ -29,7 +29,8 @@ func TestMain(m *testing.M) {
 // TS_FAIL_READY=1 fails readiness; TS_FAIL_LIVE_AFTER=<duration> fails
 // liveness after that long; TS_EXIT_AFTER=<duration> exits with status 3;
 // TS_ALLOC_MB=<n> allocates and touches n MiB, 1 MiB per ms;
-// TS_IGNORE_TERM=1 ignores SIGTERM.
+// TS_IGNORE_TERM=1 ignores SIGTERM; TS_TICK=<duration> prints "tick N"
+// that often.
 func testServer() {
 	start := time.Now()
 	fmt.Printf("test server pid %d listening on %s\n", os.Getpid(), os.Getenv("PORT"))
@@ -48,6 +49,14 @@ func testServer() {
 	}
 	if n := os.Getenv("TS_ALLOC_MB"); n != "" {
 		go allocate(n)
+	}
+	if d, err := time.ParseDuration(os.Getenv("TS_TICK")); err == nil {
+		go func() {
+			for i := 1; ; i++ {
+				fmt.Printf("tick %d\n", i)
+				time.Sleep(d)
+			}
+		}()
 	}
 	failLive, _ := time.ParseDuration(os.Getenv("TS_FAIL_LIVE_AFTER"))
 	mux := http.NewServeMux()

@@ -154,6 +154,7 @@ func (r *replica) watch(ctx context.Context) string {
 	}
 	t := time.NewTicker(r.s.cfg.PollInterval)
 	defer t.Stop()
+	logChecked := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -168,6 +169,10 @@ func (r *replica) watch(ctx context.Context) string {
 		case <-t.C:
 			if alive, info := checkAlive(pid, st); !alive {
 				return info.String()
+			}
+			if time.Since(logChecked) >= logCheckInterval {
+				logChecked = time.Now()
+				r.rotateLog()
 			}
 		}
 	}

@@ -21,6 +21,10 @@ type Config struct {
 	Backoff Backoff
 	// PollInterval is how often a replica's process is checked; default 100 ms.
 	PollInterval time.Duration
+	// LogMaxBytes bounds a replica's log: above it the log is moved to
+	// <log>.1 (replacing the older one) and starts again empty, checked
+	// every second. Default 16 MiB; negative: never.
+	LogMaxBytes int64
 	// CgroupParent is the group, relative to each cgroup hierarchy's mount
 	// point, that holds replica groups. Default: "slipway" under the
 	// supervising process's own cgroup (v1), or under the root (v2).
@@ -80,6 +84,9 @@ func New(cfg Config) *Supervisor {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.LogMaxBytes == 0 {
+		cfg.LogMaxBytes = 16 << 20
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Supervisor{
