@@ -193,7 +193,7 @@ func runUpDetached(ctx context.Context, g *globals, o upOptions) error {
 	fmt.Fprintf(g.stdout, "slipway up is running in the background (pid %d, API at %s, log %s)\n",
 		c.Info().PID, c.Addr(), localapi.LogPath(dir))
 	printEndpoints(g.stdout, envs)
-	fmt.Fprintln(g.stdout, "'slipway deploy status <environment>' shows a deployment; 'slipway down' stops everything")
+	fmt.Fprintln(g.stdout, "'slipway deploy status' shows the environments, 'slipway deploy logs <environment>' what they write; 'slipway down' stops everything")
 	return nil
 }
 
