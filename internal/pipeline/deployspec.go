@@ -175,9 +175,25 @@ func (p *decoder) deploy(e *Environment, key string, n *yaml.Node) {
 }
 
 func (p *decoder) canary(d *Deploy, what string, n *yaml.Node) {
-	for _, f := range p.d.Mapping(n, what, []string{"steps", "analysis"}) {
-		if f.Name == "analysis" {
+	var loop canaryLoop
+	for _, f := range p.d.Mapping(n, what, []string{"steps", "analysis", "step-weight", "max-weight", "step-pause", "step-analysis"}) {
+		switch f.Name {
+		case "analysis":
 			d.Background = p.d.StringOrList(f.Value, what+".analysis")
+			continue
+		case "step-weight", "max-weight":
+			w := p.weight(f.Value, what+"."+f.Name)
+			if f.Name == "step-weight" {
+				loop.step, loop.at = w, f.Value
+			} else {
+				loop.max, loop.maxAt = w, f.Value
+			}
+			continue
+		case "step-pause":
+			loop.pause = p.d.Duration(f.Value, what+".step-pause")
+			continue
+		case "step-analysis":
+			loop.analysis = p.d.StringOrList(f.Value, what+".step-analysis")
 			continue
 		}
 		if f.Value.Kind != yaml.SequenceNode {
@@ -194,10 +210,7 @@ func (p *decoder) canary(d *Deploy, what string, n *yaml.Node) {
 			st, fv := CanaryStep{Pos: Pos{sn.Line, sn.Column}, Index: i}, fields[0].Value
 			switch fields[0].Name {
 			case "set-weight":
-				w, err := strconv.ParseFloat(p.d.String(fv, sw+".set-weight"), 64)
-				if err != nil || w < 0 || w > 100 || math.IsNaN(w) {
-					p.d.Errorf(fv, "%s.set-weight must be a percentage from 0 to 100", sw)
-				}
+				w := p.weight(fv, sw+".set-weight")
 				st.SetWeight = &w
 			case "pause":
 				var dur time.Duration
@@ -211,6 +224,15 @@ func (p *decoder) canary(d *Deploy, what string, n *yaml.Node) {
 			d.Steps = append(d.Steps, st)
 		}
 	}
+	p.expandLoop(d, what, n, loop)
+}
+
+func (p *decoder) weight(n *yaml.Node, what string) float64 {
+	w, err := strconv.ParseFloat(p.d.String(n, what), 64)
+	if err != nil || w < 0 || w > 100 || math.IsNaN(w) {
+		p.d.Errorf(n, "%s must be a percentage from 0 to 100", what)
+	}
+	return w
 }
 
 func (p *decoder) probe(n *yaml.Node, what string) *Probe {
@@ -265,16 +287,25 @@ func (p *decoder) lintDeploy(e *Environment) {
 	}
 	check(d.PrePromotion, at, "blue-green.pre-promotion-analysis")
 	check(d.Background, at, "canary.analysis")
+	reported := map[string]bool{} // a loop's steps share one position: say it once
 	for _, st := range d.Steps {
-		check(st.Analysis, st.Pos, fmt.Sprintf("canary.steps[%d].analysis", st.Index))
+		where := fmt.Sprintf("canary.steps[%d].analysis", st.Index)
+		if st.Index < 0 {
+			where = "canary.step-analysis"
+		}
+		if st.Analysis == nil || reported[where] {
+			continue
+		}
+		reported[where] = st.Index < 0
+		check(st.Analysis, st.Pos, where)
 		for _, a := range st.Analysis {
 			if m := endless(d.Analyses[a]); m != "" {
-				p.errAt(st.Pos, "environments.%s.canary.steps[%d].analysis: metric %q of %q has an interval and no count, so the step would never end; set count (unlimited metrics belong in canary.analysis)", e.Name, st.Index, m, a)
+				p.errAt(st.Pos, "environments.%s.%s: metric %q of %q has an interval and no count, so the step would never end; set count (unlimited metrics belong in canary.analysis)", e.Name, where, m, a)
 			}
 		}
 	}
 	if d.Strategy == StrategyCanary && len(d.Steps) == 0 {
-		p.errAt(at, "environments.%s: strategy canary needs canary.steps (set-weight, pause, analysis)", e.Name)
+		p.errAt(at, "environments.%s: strategy canary needs canary.steps (set-weight, pause, analysis) or canary.step-weight", e.Name)
 	}
 	if d.Readiness == nil {
 		p.errAt(at, "environments.%s: a local target needs probes.readiness: only ready replicas get traffic", e.Name)
