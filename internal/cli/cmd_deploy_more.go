@@ -157,10 +157,40 @@ func printStatus(g *globals, st *deploy.Status) {
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ANALYSIS\tMETRIC\tAT\tPHASE\tVALUE\tMESSAGE")
-	for _, m := range st.Measurements {
+	shown, left := lastMeasurements(st.Measurements, measurementsShown)
+	for _, m := range shown {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", m.Analysis, m.Metric, m.At.Local().Format("15:04:05"), m.Phase, m.Value, m.Message)
 	}
 	tw.Flush()
+	if left > 0 {
+		fmt.Fprintf(w, "(%d earlier measurements not shown; -o json has them all)\n", left)
+	}
+}
+
+// measurementsShown is how many measurements of each (analysis, metric)
+// status prints: a background analysis measures for as long as it runs.
+const measurementsShown = 10
+
+// lastMeasurements keeps the last n of each (analysis, metric), in order,
+// and counts the others.
+func lastMeasurements(ms []*store.Measurement, n int) (kept []*store.Measurement, left int) {
+	seen := map[[2]string]int{}
+	keep := make([]bool, len(ms))
+	for i := len(ms) - 1; i >= 0; i-- {
+		k := [2]string{ms[i].Analysis, ms[i].Metric}
+		if seen[k] < n {
+			keep[i] = true
+		}
+		seen[k]++
+	}
+	for i, m := range ms {
+		if keep[i] {
+			kept = append(kept, m)
+		} else {
+			left++
+		}
+	}
+	return kept, left
 }
 
 func newDeployHistoryCmd(g *globals) *cobra.Command {
