@@ -214,10 +214,9 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.Is(err, release.ErrRefused):
 		return http.StatusUnprocessableEntity
-	case errors.Is(err, ErrNoDeployment), errors.Is(err, store.ErrNotFound), errors.Is(err, target.ErrUnknownSlot):
+	case errors.Is(err, ErrNoDeployment), errors.Is(err, store.ErrNotFound), errors.Is(err, target.ErrUnknownSlot),
+		errors.Is(err, ErrNoLogs):
 		return http.StatusNotFound
-	case errors.Is(err, ErrNoLogs):
-		return http.StatusNotImplemented
 	case errors.Is(err, ErrNotDeployable), errors.Is(err, ErrBadCall):
 		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded):

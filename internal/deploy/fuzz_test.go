@@ -29,6 +29,9 @@ func FuzzAPI(f *testing.F) {
 		{false, "/v1/envs/staging/history?limit=-1", ``},
 		{false, "/v1/deployments/1/wait", ``},
 		{false, "/v1/deployments/x/wait", ``},
+		{false, "/v1/envs", ``},
+		{false, "/v1/envs/staging/logs?tail=5&follow=1", ``},
+		{false, "/v1/envs/staging/logs?tail=-3&version=v1.0.0", ``},
 	} {
 		f.Add(seed.post, seed.path, []byte(seed.body))
 	}
