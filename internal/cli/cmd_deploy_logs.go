@@ -23,7 +23,8 @@ func newDeployLogsCmd(g *globals) *cobra.Command {
 		Use:   "logs <environment>",
 		Short: "Print what an environment's replicas write (stdout and stderr), secrets masked",
 		Long: `Logs prints the last lines each replica of the environment wrote, prefixed with
-its version and replica, and with --follow what they write next until Ctrl-C.
+its version and replica, and with --follow what they write next until Ctrl-C
+(the replicas running when it starts; run it again after a deployment).
 Values of the environment's secrets are masked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
