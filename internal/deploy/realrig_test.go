@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -19,19 +18,10 @@ import (
 	"github.com/slipway-ci/slipway/internal/target"
 	"github.com/slipway-ci/slipway/internal/target/local"
 	"github.com/slipway-ci/slipway/internal/target/targettest"
-	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
-// TestMain removes the hello binary the benchmarks build and fails when a
-// replica outlived its benchmark.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	targettest.RemoveHello()
-	if code == 0 && testtool.LeftChildren() {
-		code = 1
-	}
-	os.Exit(code)
-}
+// TestMain fails when a test leaves a replica behind.
+func TestMain(m *testing.M) { targettest.Main(m) }
 
 // timedTarget is the real local target with every Apply's span recorded,
 // so a benchmark can tell how long the switching Apply took.

@@ -9,18 +9,10 @@ import (
 
 	"github.com/slipway-ci/slipway/internal/target"
 	"github.com/slipway-ci/slipway/internal/target/targettest"
-	"github.com/slipway-ci/slipway/internal/testtool"
 )
 
-// TestMain checks that no test leaves a replica behind.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	targettest.RemoveHello()
-	if code == 0 && testtool.LeftChildren() {
-		code = 1
-	}
-	os.Exit(code)
-}
+// TestMain fails when a test leaves a replica behind.
+func TestMain(m *testing.M) { targettest.Main(m) }
 
 // world is a registry holding hello images of several versions.
 type world struct {

@@ -57,11 +57,18 @@ func HelloBinary(tb testing.TB) string {
 	return filepath.Join(helloDir, "hello")
 }
 
-// RemoveHello deletes the binary HelloBinary built; call it from TestMain.
-func RemoveHello() {
+// Main is TestMain for a package whose tests run hello replicas: it runs
+// them, deletes the binary HelloBinary built, and fails when a replica
+// outlived its test.
+func Main(m *testing.M) {
+	code := m.Run()
 	if helloDir != "" {
 		os.RemoveAll(helloDir) //nolint:errcheck // a temp dir
 	}
+	if code == 0 && testtool.LeftChildren() {
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // Images is a real registry (until the test ends) holding hello images
