@@ -31,7 +31,7 @@ var (
 )
 
 // HelloBinary builds the hello workload once per test binary (static, no
-// cgo) and returns its path; RemoveHello deletes it.
+// cgo) and returns its path; Main deletes it.
 func HelloBinary(tb testing.TB) string {
 	tb.Helper()
 	helloOnce.Do(func() {
