@@ -177,17 +177,29 @@ func decodeCall(w http.ResponseWriter, r *http.Request, resolve Resolver) (Call,
 
 // stream writes the deployment as one JSON line per change until it ends.
 func stream(w http.ResponseWriter, r *http.Request, c *Controller, id int64) {
+	send := ndjson(w)
+	_, err := c.Wait(r.Context(), id, func(d *store.Deployment) {
+		send(d) //nolint:errcheck // the client went away; Wait ends with its context
+	})
+	if err != nil && r.Context().Err() == nil {
+		send(map[string]string{"error": err.Error()}) //nolint:errcheck
+	}
+}
+
+// ndjson starts a newline-delimited JSON answer; send writes one value and
+// flushes it, so the client sees it at once.
+func ndjson(w http.ResponseWriter) (send func(v any) error) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	flusher, _ := w.(http.Flusher)
 	enc := json.NewEncoder(w)
-	_, err := c.Wait(r.Context(), id, func(d *store.Deployment) {
-		enc.Encode(d) //nolint:errcheck // the client went away; Wait ends with its context
+	return func(v any) error {
+		if err := enc.Encode(v); err != nil {
+			return err
+		}
 		if flusher != nil {
 			flusher.Flush()
 		}
-	})
-	if err != nil && r.Context().Err() == nil {
-		enc.Encode(map[string]string{"error": err.Error()}) //nolint:errcheck
+		return nil
 	}
 }
 

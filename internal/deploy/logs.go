@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/slipway-ci/slipway/internal/pipeline"
 	"github.com/slipway-ci/slipway/internal/secrets"
 	"github.com/slipway-ci/slipway/internal/store"
 	"github.com/slipway-ci/slipway/internal/target"
@@ -86,9 +84,8 @@ func (c *Controller) OpenLogs(ctx context.Context, req LogsRequest) (*Logs, erro
 // secretMasker masks the values of the secrets d's environment gives its
 // replicas (resolved now: they are never recorded).
 func (c *Controller) secretMasker(d *store.Deployment) *secrets.Masker {
-	var env pipeline.Environment
 	vals := map[string]string{}
-	if json.Unmarshal(d.Spec, &env) == nil && env.Deploy != nil {
+	if env, err := specOf(d); err == nil {
 		for _, name := range env.Deploy.Secrets {
 			if v, ok := c.o.Secret(name); ok {
 				vals[name] = v
@@ -173,19 +170,9 @@ func serveLogs(w http.ResponseWriter, r *http.Request, c *Controller) {
 		writeErr(w, statusOf(err), err.Error())
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	flusher, _ := w.(http.Flusher)
-	enc := json.NewEncoder(w)
-	err = l.Send(r.Context(), func(line LogLine) error {
-		if err := enc.Encode(line); err != nil {
-			return err
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		return nil
-	})
+	send := ndjson(w)
+	err = l.Send(r.Context(), func(line LogLine) error { return send(line) })
 	if err != nil && r.Context().Err() == nil {
-		enc.Encode(map[string]string{"error": err.Error()}) //nolint:errcheck // the stream's last word
+		send(map[string]string{"error": err.Error()}) //nolint:errcheck // the stream's last word
 	}
 }

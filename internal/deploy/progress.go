@@ -1,7 +1,6 @@
 package deploy
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/slipway-ci/slipway/internal/pipeline"
@@ -12,8 +11,8 @@ import (
 // 2/5, pause 3s" while it runs one, "5/5 steps done" otherwise. It is ""
 // for the other strategies, whose weight says it all.
 func Progress(d *store.Deployment) string {
-	var env pipeline.Environment
-	if json.Unmarshal(d.Spec, &env) != nil || env.Deploy == nil || d.Strategy != pipeline.StrategyCanary {
+	env, err := specOf(d)
+	if err != nil || d.Strategy != pipeline.StrategyCanary {
 		return ""
 	}
 	steps := env.Deploy.Steps

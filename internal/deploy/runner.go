@@ -52,12 +52,24 @@ func pause(format string, a ...any) error {
 	return &outcome{to: store.DeployPaused, reason: fmt.Sprintf(format, a...)}
 }
 
-func (c *Controller) newRunner(d *store.Deployment) (*runner, error) {
+// specOf decodes the environment spec d was started with.
+func specOf(d *store.Deployment) (*pipeline.Environment, error) {
 	var env pipeline.Environment
-	if err := json.Unmarshal(d.Spec, &env); err != nil || env.Deploy == nil {
-		return nil, fmt.Errorf("%s: recorded environment spec unreadable: %v", describe(d), err)
+	if err := json.Unmarshal(d.Spec, &env); err != nil {
+		return nil, err
 	}
-	r := &runner{c: c, id: d.ID, d: d, env: &env, wake: make(chan struct{}, 1)}
+	if env.Deploy == nil {
+		return nil, errors.New("no deploy settings")
+	}
+	return &env, nil
+}
+
+func (c *Controller) newRunner(d *store.Deployment) (*runner, error) {
+	env, err := specOf(d)
+	if err != nil {
+		return nil, fmt.Errorf("%s: recorded environment spec unreadable: %w", describe(d), err)
+	}
+	r := &runner{c: c, id: d.ID, d: d, env: env, wake: make(chan struct{}, 1)}
 	ds, err := c.o.Store.List(context.Background(), store.DeploymentFilter{Env: d.Env, State: store.DeploySucceeded})
 	if err != nil {
 		return nil, err
