@@ -178,53 +178,53 @@ func (p *decoder) canary(d *Deploy, what string, n *yaml.Node) {
 	var loop canaryLoop
 	for _, f := range p.d.Mapping(n, what, []string{"steps", "analysis", "step-weight", "max-weight", "step-pause", "step-analysis"}) {
 		switch f.Name {
+		case "steps":
+			d.Steps = p.canarySteps(f.Value, what+".steps")
 		case "analysis":
 			d.Background = p.d.StringOrList(f.Value, what+".analysis")
-			continue
-		case "step-weight", "max-weight":
-			w := p.weight(f.Value, what+"."+f.Name)
-			if f.Name == "step-weight" {
-				loop.step, loop.at = w, f.Value
-			} else {
-				loop.max, loop.maxAt = w, f.Value
-			}
-			continue
+		case "step-weight":
+			loop.step, loop.at = p.weight(f.Value, what+".step-weight"), f.Value
+		case "max-weight":
+			loop.max, loop.maxAt = p.weight(f.Value, what+".max-weight"), f.Value
 		case "step-pause":
 			loop.pause = p.d.Duration(f.Value, what+".step-pause")
-			continue
 		case "step-analysis":
 			loop.analysis = p.d.StringOrList(f.Value, what+".step-analysis")
-			continue
-		}
-		if f.Value.Kind != yaml.SequenceNode {
-			p.d.Errorf(f.Value, "%s.steps must be a list", what)
-			continue
-		}
-		for i, sn := range f.Value.Content {
-			sw := fmt.Sprintf("%s.steps[%d]", what, i)
-			fields := p.d.Mapping(sn, sw, []string{"set-weight", "pause", "analysis"})
-			if len(fields) != 1 {
-				p.d.Errorf(sn, "%s: a step has exactly one of set-weight, pause, analysis", sw)
-				continue
-			}
-			st, fv := CanaryStep{Pos: Pos{sn.Line, sn.Column}, Index: i}, fields[0].Value
-			switch fields[0].Name {
-			case "set-weight":
-				w := p.weight(fv, sw+".set-weight")
-				st.SetWeight = &w
-			case "pause":
-				var dur time.Duration
-				for _, pf := range p.d.Mapping(fv, sw+".pause", []string{"duration"}) {
-					dur = p.d.Duration(pf.Value, sw+".pause.duration")
-				}
-				st.Pause = &dur
-			case "analysis":
-				st.Analysis = p.d.StringOrList(fv, sw+".analysis")
-			}
-			d.Steps = append(d.Steps, st)
 		}
 	}
 	p.expandLoop(d, what, n, loop)
+}
+
+func (p *decoder) canarySteps(n *yaml.Node, what string) []CanaryStep {
+	if n.Kind != yaml.SequenceNode {
+		p.d.Errorf(n, "%s must be a list", what)
+		return nil
+	}
+	var steps []CanaryStep
+	for i, sn := range n.Content {
+		sw := fmt.Sprintf("%s[%d]", what, i)
+		fields := p.d.Mapping(sn, sw, []string{"set-weight", "pause", "analysis"})
+		if len(fields) != 1 {
+			p.d.Errorf(sn, "%s: a step has exactly one of set-weight, pause, analysis", sw)
+			continue
+		}
+		st, fv := CanaryStep{Pos: Pos{sn.Line, sn.Column}, Index: i}, fields[0].Value
+		switch fields[0].Name {
+		case "set-weight":
+			w := p.weight(fv, sw+".set-weight")
+			st.SetWeight = &w
+		case "pause":
+			var dur time.Duration
+			for _, pf := range p.d.Mapping(fv, sw+".pause", []string{"duration"}) {
+				dur = p.d.Duration(pf.Value, sw+".pause.duration")
+			}
+			st.Pause = &dur
+		case "analysis":
+			st.Analysis = p.d.StringOrList(fv, sw+".analysis")
+		}
+		steps = append(steps, st)
+	}
+	return steps
 }
 
 func (p *decoder) weight(n *yaml.Node, what string) float64 {
@@ -296,7 +296,7 @@ func (p *decoder) lintDeploy(e *Environment) {
 		if st.Analysis == nil || reported[where] {
 			continue
 		}
-		reported[where] = st.Index < 0
+		reported[where] = true
 		check(st.Analysis, st.Pos, where)
 		for _, a := range st.Analysis {
 			if m := endless(d.Analyses[a]); m != "" {
