@@ -71,7 +71,11 @@ func newDeployStatusCmd(g *globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status [environment]",
 		Short: "Show an environment's deployment, its analysis measurements and its replicas; without one, every environment",
-		Args:  cobra.MaximumNArgs(1),
+		Long: `Status shows an environment's latest deployment (with its canary step), what
+serves it, its replicas, and the last 10 measurements of each analysis metric
+(-o json has them all). Without an environment it lists every environment: what
+serves it, where, and its latest deployment.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.upClient(cmd.Context(), false)
 			if err != nil {
